@@ -1,0 +1,237 @@
+//! The action end to end: request, mask, decode, report, check, write outputs.
+
+use std::fs::OpenOptions;
+use std::io::{self, Write};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use crate::claims::{self, DecodedToken};
+use crate::commands::{self, inert, Level};
+use crate::config::ActionConfig;
+use crate::error::{Error, ExitStatus};
+use crate::outputs::write_output;
+use crate::report;
+use crate::request::{self, AttemptReport, TokenRequest};
+use crate::secret::Secret;
+
+/// Runs the action with `config`, writing the step log to `out` (stdout, which the runner reads
+/// for workflow commands) and error details to `err`. Returns the exit status; never panics on
+/// bad input.
+pub async fn run_action(
+    config: &ActionConfig,
+    out: &mut impl Write,
+    err: &mut impl Write,
+) -> ExitStatus {
+    match run(config, out).await {
+        Ok(status) => status,
+        Err(error) => {
+            // Best effort: if stdout itself is broken there is nowhere left to report.
+            let _ = report_error(&error, out, err);
+            error.exit_status()
+        }
+    }
+}
+
+/// Writes an error as a plain message on `err` and as an `::error` annotation on `out`.
+pub fn report_error(error: &Error, out: &mut impl Write, err: &mut impl Write) -> io::Result<()> {
+    let message = error.to_string();
+    writeln!(err, "error: {}", inert(&message))?;
+    let mut annotation = message;
+    if let Some(hint) = error.hint() {
+        for line in hint.lines() {
+            writeln!(err, "  hint: {line}")?;
+        }
+        annotation = format!("{annotation}\n\nHint: {hint}");
+    }
+    commands::annotation(out, Level::Error, error.title(), &annotation)
+}
+
+async fn run(config: &ActionConfig, out: &mut impl Write) -> Result<ExitStatus, Error> {
+    // The request token is masked before anything else is printed.
+    if let Some(bearer) = &config.request_token {
+        commands::add_mask(out, bearer.reveal())?;
+    }
+    let url = config.request_url.clone().ok_or(Error::MissingVariable {
+        name: "ACTIONS_ID_TOKEN_REQUEST_URL",
+    })?;
+    let bearer = config.request_token.clone().ok_or(Error::MissingVariable {
+        name: "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
+    })?;
+    let request = TokenRequest {
+        url,
+        bearer,
+        audience: config.audience.clone(),
+        policy: config.retry.clone(),
+    };
+    let token = fetch(config, &request, out).await?;
+    // Masked the moment it exists, before it is even checked to be a JWT: a malformed value
+    // may still be a credential.
+    commands::add_mask(out, token.reveal())?;
+    let decoded = claims::decode(token.reveal())?;
+    let now = now_epoch();
+
+    commands::without_commands(out, |out| report::write_claims(out, &decoded.claims, now))?;
+
+    let subject = decoded.claims.subject();
+    let patterns = &config.subject_patterns;
+    let matched_by = subject.and_then(|s| patterns.first_match(s));
+    let matched = patterns.is_empty() || matched_by.is_some();
+    if !patterns.is_empty() {
+        commands::without_commands(out, |out| {
+            report::write_subject_result(out, subject, patterns.patterns(), matched_by)
+        })?;
+    }
+    if !matched {
+        let level = if config.fail_on_mismatch {
+            Level::Error
+        } else {
+            Level::Warning
+        };
+        let listed = patterns
+            .patterns()
+            .iter()
+            .map(|p| format!("`{p}`"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let message = match subject {
+            Some(sub) => {
+                format!("The token's sub `{sub}` matches none of the subject patterns: {listed}")
+            }
+            None => format!(
+                "The token has no sub claim, so it matches none of the subject patterns: {listed}"
+            ),
+        };
+        commands::annotation(out, level, "OIDC subject mismatch", &message)?;
+    }
+
+    write_outputs(config, &token, &decoded, matched, out)?;
+    Ok(if matched || !config.fail_on_mismatch {
+        ExitStatus::Success
+    } else {
+        ExitStatus::CheckFailed
+    })
+}
+
+async fn fetch(
+    config: &ActionConfig,
+    request: &TokenRequest,
+    out: &mut impl Write,
+) -> Result<Secret, Error> {
+    let client = request::http_client()?;
+    if config.debug {
+        let url = request::request_url(&request.url, request.audience.as_deref())?;
+        commands::debug(
+            out,
+            &format!(
+                "requesting the OIDC token from {}://{}{} (audience: {})",
+                url.scheme(),
+                url.host_str().unwrap_or_default(),
+                url.path(),
+                request.audience.as_deref().unwrap_or("GitHub's default"),
+            ),
+        )?;
+    }
+    let mut lines = Vec::new();
+    let mut on_attempt = |a: &AttemptReport| lines.push(attempt_line(a, config.debug));
+    let result = request::fetch_token(&client, request, &mut on_attempt).await;
+    // Attempt lines are buffered because the callback cannot borrow `out`; they are short.
+    for line in lines.into_iter().flatten() {
+        out.write_all(line.as_bytes())?;
+    }
+    Ok(result?)
+}
+
+fn attempt_line(a: &AttemptReport, debug: bool) -> Option<String> {
+    let took = a.took.as_secs_f64();
+    match (&a.failure, a.retry_in) {
+        (None, _) if debug => Some(format!(
+            "::debug::attempt {} got the token in {took:.3} s\n",
+            a.attempt
+        )),
+        (None, _) => None,
+        (Some(why), Some(wait)) => Some(format!(
+            "Attempt {} to get the token failed after {took:.1} s ({}); retrying in {:.1} s\n",
+            a.attempt,
+            inert(why),
+            wait.as_secs_f64()
+        )),
+        (Some(why), None) if debug => Some(format!(
+            "::debug::{}\n",
+            commands::escape_data(&format!(
+                "attempt {} failed after {took:.3} s: {why}; not retrying",
+                a.attempt
+            ))
+        )),
+        (Some(_), None) => None,
+    }
+}
+
+/// The step outputs, in the order they are written.
+pub fn output_values(
+    token: &Secret,
+    decoded: &DecodedToken,
+    matched: bool,
+) -> Vec<(&'static str, String)> {
+    let c = &decoded.claims;
+    let text = |name: &str| c.text(name).unwrap_or_default();
+    vec![
+        ("token", token.reveal().to_owned()),
+        ("claims", c.to_json()),
+        ("subject", text("sub")),
+        ("audience", text("aud")),
+        ("issuer", text("iss")),
+        ("repository", text("repository")),
+        ("ref", text("ref")),
+        ("environment", text("environment")),
+        ("job-workflow-ref", text("job_workflow_ref")),
+        (
+            "expires-at",
+            c.timestamp("exp")
+                .map(|e| e.to_string())
+                .unwrap_or_default(),
+        ),
+        ("matched", matched.to_string()),
+    ]
+}
+
+fn write_outputs(
+    config: &ActionConfig,
+    token: &Secret,
+    decoded: &DecodedToken,
+    matched: bool,
+    out: &mut impl Write,
+) -> Result<(), Error> {
+    let values = output_values(token, decoded, matched);
+    match &config.output_path {
+        Some(path) => {
+            // Append: earlier steps' outputs live in the same file.
+            let mut file = OpenOptions::new().append(true).create(true).open(path)?;
+            for (name, value) in &values {
+                write_output(&mut file, name, value)?;
+            }
+            file.flush()?;
+        }
+        None => commands::without_commands(out, |out| {
+            writeln!(
+                out,
+                "Outputs (GITHUB_OUTPUT is not set, so they are printed):"
+            )?;
+            for (name, value) in &values {
+                let shown = if *name == "token" {
+                    "(not printed: the token is only written to GITHUB_OUTPUT)".to_owned()
+                } else {
+                    inert(value)
+                };
+                writeln!(out, "  {name}: {shown}")?;
+            }
+            Ok(())
+        })?,
+    }
+    Ok(())
+}
+
+fn now_epoch() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or_default()
+}

@@ -1,0 +1,176 @@
+//! Workflow commands: the `::name key=value::data` lines the runner reads from a step's output.
+//!
+//! See <https://docs.github.com/actions/reference/workflow-commands-for-github-actions>. The
+//! runner unescapes `%25`, `%0D` and `%0A` in data, and additionally `%3A` and `%2C` in property
+//! values; we escape exactly those so every message arrives as written. Untrusted text (claim
+//! values are chosen by whoever can push a branch) is never written at the start of a line: it
+//! goes inside a `::stop-commands::` block and is rendered on one line by [`inert`].
+
+use std::io::{self, Write};
+
+/// Escapes the data part of a workflow command (the text after the second `::`).
+pub fn escape_data(text: &str) -> String {
+    text.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
+}
+
+/// Escapes a property value (`title=...`): data escaping plus `:` and `,`, which would
+/// otherwise end the property list or the property.
+pub fn escape_property(text: &str) -> String {
+    escape_data(text).replace(':', "%3A").replace(',', "%2C")
+}
+
+/// Writes `::add-mask::<value>`, after which the runner replaces the value with `***` in the log.
+pub fn add_mask(out: &mut impl Write, value: &str) -> io::Result<()> {
+    // An empty mask only draws a runner warning; there is nothing to hide.
+    if value.is_empty() {
+        return Ok(());
+    }
+    writeln!(out, "::add-mask::{}", escape_data(value))
+}
+
+/// The severity of an annotation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Level {
+    /// A failed check or a fatal problem; shown red, and fails nothing by itself.
+    Error,
+    /// Something that will probably break the deploy, or a failed check in debugging mode.
+    Warning,
+    /// Useful context.
+    Notice,
+}
+
+impl Level {
+    /// The workflow command name for this level.
+    pub fn command(self) -> &'static str {
+        match self {
+            Level::Error => "error",
+            Level::Warning => "warning",
+            Level::Notice => "notice",
+        }
+    }
+}
+
+/// Writes an annotation such as `::error title=Subject mismatch::message`.
+pub fn annotation(
+    out: &mut impl Write,
+    level: Level,
+    title: &str,
+    message: &str,
+) -> io::Result<()> {
+    writeln!(
+        out,
+        "::{} title={}::{}",
+        level.command(),
+        escape_property(title),
+        escape_data(message)
+    )
+}
+
+/// Writes a `::debug::` line, shown only when step debug logging is on.
+pub fn debug(out: &mut impl Write, message: &str) -> io::Result<()> {
+    writeln!(out, "::debug::{}", escape_data(message))
+}
+
+/// Runs `body` with workflow command processing stopped, so that nothing it prints can be read
+/// as a command. The resume token is random per block: untrusted text cannot guess it.
+pub fn without_commands<W: Write>(
+    out: &mut W,
+    body: impl FnOnce(&mut W) -> io::Result<()>,
+) -> io::Result<()> {
+    let token = crate::random::hex_token();
+    writeln!(out, "::stop-commands::{token}")?;
+    let result = body(out);
+    // Resume even when the body failed halfway, or every later annotation would be lost.
+    writeln!(out, "::{token}::")?;
+    result
+}
+
+/// Renders untrusted text on a single line: control characters (CR, LF, ESC, ...) are shown as
+/// escapes, so a value can neither start a new log line nor move the terminal cursor.
+pub fn inert(text: &str) -> String {
+    let mut shown = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '\n' => shown.push_str("\\n"),
+            '\r' => shown.push_str("\\r"),
+            '\t' => shown.push_str("\\t"),
+            '\\' => shown.push_str("\\\\"),
+            c if c.is_control() || is_bidi_control(c) => {
+                shown.push_str(&format!("\\u{{{:x}}}", c as u32));
+            }
+            c => shown.push(c),
+        }
+    }
+    shown
+}
+
+/// Bidirectional overrides can make a log line read differently from what it contains.
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{200e}' | '\u{200f}')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn written(f: impl FnOnce(&mut Vec<u8>) -> io::Result<()>) -> String {
+        let mut buf = Vec::new();
+        f(&mut buf).unwrap();
+        String::from_utf8(buf).unwrap()
+    }
+
+    #[test]
+    fn data_escaping_matches_the_runner() {
+        assert_eq!(escape_data("100%\r\nnext"), "100%25%0D%0Anext");
+        assert_eq!(escape_data("%0A"), "%250A");
+        assert_eq!(escape_data("a:b,c"), "a:b,c");
+        assert_eq!(escape_property("a:b,c%\n"), "a%3Ab%2Cc%25%0A");
+    }
+
+    #[test]
+    fn mask_line_is_escaped_and_empty_is_skipped() {
+        assert_eq!(
+            written(|w| add_mask(w, "ab%c\nd")),
+            "::add-mask::ab%25c%0Ad\n"
+        );
+        assert_eq!(written(|w| add_mask(w, "")), "");
+    }
+
+    #[test]
+    fn annotation_escapes_title_and_message() {
+        let line = written(|w| {
+            annotation(
+                w,
+                Level::Error,
+                "Sub: mismatch, really",
+                "a\n::set-output name=x::y",
+            )
+        });
+        assert_eq!(
+            line,
+            "::error title=Sub%3A mismatch%2C really::a%0A::set-output name=x::y\n"
+        );
+        assert_eq!(line.lines().count(), 1);
+    }
+
+    #[test]
+    fn stop_commands_block_resumes_with_same_random_token() {
+        let text = written(|w| without_commands(w, |w| writeln!(w, "::error::x")));
+        let lines: Vec<_> = text.lines().collect();
+        let token = lines[0].strip_prefix("::stop-commands::").unwrap();
+        assert!(token.len() >= 32);
+        assert_eq!(lines[2], format!("::{token}::"));
+        let other = written(|w| without_commands(w, |_| Ok(())));
+        assert!(!other.contains(token), "tokens must differ per block");
+    }
+
+    #[test]
+    fn inert_keeps_text_on_one_line() {
+        assert_eq!(inert("main\n::error::x"), "main\\n::error::x");
+        assert_eq!(inert("a\r\x1b[2Jb"), "a\\r\\u{1b}[2Jb");
+        assert_eq!(inert("\u{202e}evil"), "\\u{202e}evil");
+        assert_eq!(inert("feature/ünï"), "feature/ünï");
+    }
+}

@@ -1,0 +1,102 @@
+//! The top-level error, its exit code and its hint.
+
+use thiserror::Error;
+
+use crate::claims::MalformedToken;
+use crate::config::InputError;
+use crate::outputs::OutputError;
+use crate::request::RequestError;
+
+/// How the process ends. The numbers are part of the interface (README, "Exit codes").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExitStatus {
+    /// Every requested check passed (or a failed check was only reported).
+    Success = 0,
+    /// A check failed and `fail-on-mismatch` is true.
+    CheckFailed = 1,
+    /// Bad input or usage; also outputs that could not be written.
+    Usage = 2,
+    /// The token could not be obtained (environment, network, HTTP).
+    NoToken = 3,
+    /// The token is malformed.
+    Malformed = 4,
+}
+
+impl ExitStatus {
+    /// The process exit code.
+    pub fn code(self) -> u8 {
+        self as u8
+    }
+}
+
+/// Everything that stops the preflight before it can report on the token.
+#[derive(Debug, Error)]
+pub enum Error {
+    /// An input could not be parsed.
+    #[error(transparent)]
+    Input(#[from] InputError),
+    /// The runner did not provide a token request variable.
+    #[error("{name} is not set, so this job cannot request an OIDC token")]
+    MissingVariable {
+        /// The variable.
+        name: &'static str,
+    },
+    /// The token request failed.
+    #[error(transparent)]
+    Request(#[from] RequestError),
+    /// The token is not a JWT.
+    #[error(transparent)]
+    Malformed(#[from] MalformedToken),
+    /// Step outputs could not be written.
+    #[error(transparent)]
+    Output(#[from] OutputError),
+    /// The log or a file could not be written.
+    #[error("could not write: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+impl Error {
+    /// The exit status this error ends the process with.
+    pub fn exit_status(&self) -> ExitStatus {
+        match self {
+            Error::Input(_) | Error::Output(_) | Error::Io(_) => ExitStatus::Usage,
+            Error::MissingVariable { .. } | Error::Request(_) => ExitStatus::NoToken,
+            Error::Malformed(_) => ExitStatus::Malformed,
+        }
+    }
+
+    /// A short title for the error annotation.
+    pub fn title(&self) -> &'static str {
+        match self {
+            Error::Input(_) => "Invalid input",
+            Error::MissingVariable { .. } => "No OIDC token available",
+            Error::Request(_) => "OIDC token request failed",
+            Error::Malformed(_) => "Malformed OIDC token",
+            Error::Output(_) | Error::Io(_) => "Could not write outputs",
+        }
+    }
+
+    /// What to do about it.
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            Error::Input(e) => Some(e.hint()),
+            Error::MissingVariable { .. } => Some(
+                "grant the job permission to request the token:\n\
+                 \n\
+                 \x20   permissions:\n\
+                 \x20     id-token: write\n\
+                 \x20     contents: read\n\
+                 \n\
+                 A `permissions:` block replaces the defaults, so list every permission the job needs. \
+                 Pull requests from forks never get an OIDC token, even with `id-token: write`; \
+                 neither do Dependabot runs nor local runs with `act`."
+                    .to_owned(),
+            ),
+            Error::Request(e) => e.hint(),
+            Error::Malformed(e) => Some(e.hint().to_owned()),
+            Error::Output(_) | Error::Io(_) => Some(
+                "check that GITHUB_OUTPUT names a writable file; the runner sets it, so do not override it".to_owned(),
+            ),
+        }
+    }
+}

@@ -1,0 +1,37 @@
+//! oidc-preflight: fetch the GitHub Actions OIDC token, mask it, decode it, and check it
+//! against what the cloud will accept, before the deploy step fails.
+//!
+//! The binary runs the action; the pieces are usable on their own:
+//!
+//! ```
+//! use oidc_preflight::{claims, pattern::PatternSet};
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! // A token from a failed run (header {"alg":"none"}, claims {"sub": ...}).
+//! let token = "eyJhbGciOiJub25lIn0.eyJzdWIiOiJyZXBvOm9jdG8vYXBwOnB1bGxfcmVxdWVzdCJ9.";
+//! let decoded = claims::decode(token)?;
+//! let patterns = PatternSet::from_lines("repo:octo/app:ref:refs/heads/*\nrepo:octo/app:pull_request");
+//! assert_eq!(patterns.first_match(decoded.claims.subject().unwrap()), Some("repo:octo/app:pull_request"));
+//! # Ok(())
+//! # }
+//! ```
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+mod action;
+pub mod claims;
+pub mod cli;
+pub mod commands;
+pub mod config;
+pub mod error;
+pub mod outputs;
+pub mod pattern;
+mod random;
+pub mod report;
+pub mod request;
+pub mod secret;
+
+pub use action::{output_values, report_error, run_action};
+pub use config::{ActionConfig, Env};
+pub use error::{Error, ExitStatus};
+pub use secret::Secret;

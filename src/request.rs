@@ -1,0 +1,557 @@
+//! Requesting the OIDC token from the runner's token endpoint, with bounded retries.
+//!
+//! The protocol is the one @actions/core uses: `GET ACTIONS_ID_TOKEN_REQUEST_URL` plus
+//! `&audience=<encodeURIComponent(aud)>`, `Authorization: Bearer ACTIONS_ID_TOKEN_REQUEST_TOKEN`,
+//! answer `{"value": "<jwt>"}`. Unlike @actions/core we also retry connection errors, timeouts
+//! and 429, honour `Retry-After`, and stop at an overall deadline.
+
+use std::net::IpAddr;
+use std::time::{Duration, Instant};
+
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+use reqwest::{header, StatusCode, Url};
+use serde_json::Value;
+use thiserror::Error;
+
+use crate::secret::Secret;
+
+/// Characters `encodeURIComponent` leaves alone; everything else is percent-encoded, so the
+/// audience arrives exactly as @actions/core would send it.
+const URI_COMPONENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'!')
+    .remove(b'~')
+    .remove(b'*')
+    .remove(b'\'')
+    .remove(b'(')
+    .remove(b')');
+
+/// How hard to try.
+#[derive(Debug, Clone)]
+pub struct RetryPolicy {
+    /// Overall deadline for all attempts, waits included.
+    pub deadline: Duration,
+    /// Most requests to make.
+    pub max_attempts: u32,
+    /// Longest a single attempt may take (capped by what is left of the deadline).
+    pub attempt_timeout: Duration,
+    /// First backoff delay; doubled per attempt, with jitter.
+    pub base_delay: Duration,
+    /// Longest backoff delay.
+    pub max_delay: Duration,
+    /// Largest response body read, in bytes. A token is a few kilobytes.
+    pub max_body: usize,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        Self {
+            deadline: Duration::from_secs(30),
+            max_attempts: 5,
+            attempt_timeout: Duration::from_secs(10),
+            base_delay: Duration::from_millis(250),
+            max_delay: Duration::from_secs(5),
+            max_body: 256 * 1024,
+        }
+    }
+}
+
+/// One token request: where, with what bearer token, for which audience.
+#[derive(Debug, Clone)]
+pub struct TokenRequest {
+    /// `ACTIONS_ID_TOKEN_REQUEST_URL`, query string included.
+    pub url: String,
+    /// `ACTIONS_ID_TOKEN_REQUEST_TOKEN`.
+    pub bearer: Secret,
+    /// The audience to ask for; `None` lets GitHub use its default (the owner URL).
+    pub audience: Option<String>,
+    /// Retry and size limits.
+    pub policy: RetryPolicy,
+}
+
+/// Why the token could not be obtained.
+#[derive(Debug, Error)]
+pub enum RequestError {
+    /// The URL in `ACTIONS_ID_TOKEN_REQUEST_URL` does not parse.
+    #[error("ACTIONS_ID_TOKEN_REQUEST_URL is not a valid URL")]
+    InvalidUrl,
+    /// Only https, or http to a loopback address, carries the bearer token.
+    #[error("refusing to send the request token over {scheme} to `{host}`: only https is allowed (http only to loopback)")]
+    InsecureUrl {
+        /// The URL's scheme.
+        scheme: String,
+        /// The URL's host.
+        host: String,
+    },
+    /// A status that retrying cannot fix (400, 401, 403, 404, ...).
+    #[error("the token endpoint answered HTTP {status}{}", message.as_deref().map(|m| format!(": {m}")).unwrap_or_default())]
+    Refused {
+        /// The HTTP status code.
+        status: u16,
+        /// GitHub's message from the body, if it sent one.
+        message: Option<String>,
+    },
+    /// Transient failures until the attempts or the deadline ran out.
+    #[error("no token after {attempts} attempt(s) in {:.1} s: {last}", elapsed.as_secs_f64())]
+    GaveUp {
+        /// Requests made.
+        attempts: u32,
+        /// Time spent.
+        elapsed: Duration,
+        /// What went wrong the last time.
+        last: String,
+    },
+    /// The body exceeded [`RetryPolicy::max_body`].
+    #[error("the token endpoint's response is larger than {limit} bytes")]
+    BodyTooLarge {
+        /// The limit in bytes.
+        limit: usize,
+    },
+    /// The body is not JSON.
+    #[error("the token endpoint's response is not JSON")]
+    NotJson,
+    /// The JSON has no `value` field.
+    #[error("the token endpoint's response has no `value` field")]
+    MissingValue,
+    /// `value` is not a string.
+    #[error("the token endpoint's `value` field is not a string")]
+    ValueNotString,
+    /// `value` is empty.
+    #[error("the token endpoint returned an empty `value`")]
+    EmptyValue,
+    /// The HTTP client could not be set up (TLS roots, ...).
+    #[error("could not set up the HTTP client: {0}")]
+    Client(String),
+}
+
+impl RequestError {
+    /// What the user can do about it.
+    pub fn hint(&self) -> Option<String> {
+        let hint = match self {
+            RequestError::InvalidUrl | RequestError::InsecureUrl { .. } => {
+                "this variable is set by the runner; do not override ACTIONS_ID_TOKEN_REQUEST_URL in the workflow"
+            }
+            RequestError::Refused { status: 401, .. } => {
+                "the request token was refused: it expires when the job ends, so the job may no longer be running, or the token was copied from another job"
+            }
+            RequestError::Refused { status: 403, .. } => {
+                "GitHub refused to issue the token: an organization or repository policy (for example the OIDC subject customization or an IP allow list) or the job's permissions do not allow it; this is not transient, retrying fails the same way"
+            }
+            RequestError::Refused { status: 404, .. } => {
+                "the token endpoint does not exist: on GitHub Enterprise Server, OIDC needs version 3.5 or later with Actions OIDC enabled"
+            }
+            RequestError::Refused { status: 400, .. } => {
+                "the request was rejected as malformed: check the `audience` input for unusual characters"
+            }
+            RequestError::Refused { .. } => return None,
+            RequestError::GaveUp { .. } => {
+                "the token endpoint kept failing transiently; re-run the job, or raise the `timeout` and `max-attempts` inputs"
+            }
+            RequestError::BodyTooLarge { .. }
+            | RequestError::NotJson
+            | RequestError::MissingValue
+            | RequestError::ValueNotString
+            | RequestError::EmptyValue => {
+                "the endpoint did not answer like GitHub's token service (`{\"value\": \"<jwt>\"}`); check that ACTIONS_ID_TOKEN_REQUEST_URL was not overridden and that no proxy rewrites the response"
+            }
+            RequestError::Client(_) => "check the runner's TLS configuration (CA certificates)",
+        };
+        Some(hint.to_owned())
+    }
+}
+
+/// What happened on one attempt, for progress and debug lines. Never holds a secret.
+#[derive(Debug, Clone)]
+pub struct AttemptReport {
+    /// 1-based attempt number.
+    pub attempt: u32,
+    /// What went wrong; `None` on success.
+    pub failure: Option<String>,
+    /// How long the attempt took.
+    pub took: Duration,
+    /// The wait before the next attempt, if there will be one.
+    pub retry_in: Option<Duration>,
+}
+
+/// Builds the request URL: the runner's URL with its query kept and `audience` appended.
+pub fn request_url(base: &str, audience: Option<&str>) -> Result<Url, RequestError> {
+    let mut url = Url::parse(base).map_err(|_| RequestError::InvalidUrl)?;
+    check_transport(&url)?;
+    if let Some(audience) = audience {
+        let encoded = utf8_percent_encode(audience, URI_COMPONENT).to_string();
+        let query = match url.query() {
+            Some(q) if !q.is_empty() => format!("{q}&audience={encoded}"),
+            _ => format!("audience={encoded}"),
+        };
+        url.set_query(Some(&query));
+    }
+    Ok(url)
+}
+
+/// Only https carries the bearer token, except plain http to a loopback address (tests, local
+/// providers), where nothing crosses a network.
+fn check_transport(url: &Url) -> Result<(), RequestError> {
+    let loopback = match url.host() {
+        Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
+        Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        None => false,
+    };
+    match url.scheme() {
+        "https" => Ok(()),
+        "http" if loopback => Ok(()),
+        scheme => Err(RequestError::InsecureUrl {
+            scheme: scheme.to_owned(),
+            host: url.host_str().unwrap_or_default().to_owned(),
+        }),
+    }
+}
+
+/// An HTTP client for the token endpoint and key servers: rustls, bounded redirects that never
+/// downgrade to plain http, and no bearer header carried to another host (reqwest drops
+/// `Authorization` when a redirect changes scheme, host or port).
+pub fn http_client() -> Result<reqwest::Client, RequestError> {
+    let redirects = reqwest::redirect::Policy::custom(|attempt| {
+        if attempt.previous().len() >= 5 {
+            attempt.error("too many redirects")
+        } else if check_transport(attempt.url()).is_err() {
+            attempt.error("refusing to follow a redirect to plain http")
+        } else {
+            attempt.follow()
+        }
+    });
+    reqwest::Client::builder()
+        .redirect(redirects)
+        .connect_timeout(Duration::from_secs(10))
+        .user_agent(concat!("oidc-preflight/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .map_err(|e| RequestError::Client(e.to_string()))
+}
+
+enum Attempt {
+    Done(Secret),
+    Fatal(RequestError),
+    Transient {
+        why: String,
+        retry_after: Option<Duration>,
+    },
+}
+
+/// Requests the token, retrying transient failures with exponential backoff and full jitter
+/// until `max_attempts` or the deadline. `report` sees every attempt.
+pub async fn fetch_token(
+    client: &reqwest::Client,
+    request: &TokenRequest,
+    report: &mut dyn FnMut(&AttemptReport),
+) -> Result<Secret, RequestError> {
+    let url = request_url(&request.url, request.audience.as_deref())?;
+    let policy = &request.policy;
+    let started = Instant::now();
+    let max_attempts = policy.max_attempts.max(1);
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let attempt_started = Instant::now();
+        let left = policy.deadline.saturating_sub(started.elapsed());
+        let budget = policy.attempt_timeout.min(left);
+        let outcome = match tokio::time::timeout(budget, one_attempt(client, &url, request)).await {
+            Ok(outcome) => outcome,
+            Err(_) => Attempt::Transient {
+                why: format!("no complete answer within {:.1} s", budget.as_secs_f64()),
+                retry_after: None,
+            },
+        };
+        let took = attempt_started.elapsed();
+        let (why, retry_after) = match outcome {
+            Attempt::Done(token) => {
+                report(&AttemptReport {
+                    attempt,
+                    failure: None,
+                    took,
+                    retry_in: None,
+                });
+                return Ok(token);
+            }
+            Attempt::Fatal(err) => {
+                report(&AttemptReport {
+                    attempt,
+                    failure: Some(err.to_string()),
+                    took,
+                    retry_in: None,
+                });
+                return Err(err);
+            }
+            Attempt::Transient { why, retry_after } => (why, retry_after),
+        };
+        let left = policy.deadline.saturating_sub(started.elapsed());
+        let wait = retry_after.unwrap_or_else(|| backoff(policy, attempt));
+        // Give up rather than wait past the deadline: a wait that cannot be followed by a
+        // useful attempt only delays the error.
+        let retry_in = (attempt < max_attempts && wait < left).then_some(wait);
+        report(&AttemptReport {
+            attempt,
+            failure: Some(why.clone()),
+            took,
+            retry_in,
+        });
+        match retry_in {
+            Some(wait) => tokio::time::sleep(wait).await,
+            None => {
+                return Err(RequestError::GaveUp {
+                    attempts: attempt,
+                    elapsed: started.elapsed(),
+                    last: why,
+                })
+            }
+        }
+    }
+}
+
+/// `base * 2^(n-1)` capped at `max_delay`, then full jitter down to half of it, so that many
+/// jobs retrying at once spread out.
+fn backoff(policy: &RetryPolicy, attempt: u32) -> Duration {
+    let exp = policy
+        .base_delay
+        .saturating_mul(1u32 << (attempt - 1).min(16))
+        .min(policy.max_delay);
+    exp.mul_f64(0.5 + 0.5 * crate::random::unit_fraction())
+}
+
+async fn one_attempt(client: &reqwest::Client, url: &Url, request: &TokenRequest) -> Attempt {
+    let response = client
+        .get(url.clone())
+        .bearer_auth(request.bearer.reveal())
+        .header(header::ACCEPT, "application/json")
+        .send()
+        .await;
+    let mut response = match response {
+        Ok(r) => r,
+        Err(e) if e.is_redirect() => {
+            return Attempt::Fatal(RequestError::Refused {
+                status: 0,
+                message: Some(describe(&e)),
+            })
+        }
+        Err(e) => {
+            return Attempt::Transient {
+                why: describe(&e),
+                retry_after: None,
+            }
+        }
+    };
+    let status = response.status();
+    let retry_after = parse_retry_after(response.headers());
+    let body = match read_bounded(&mut response, request.policy.max_body).await {
+        Ok(body) => body,
+        Err(BodyError::TooLarge) => {
+            return Attempt::Fatal(RequestError::BodyTooLarge {
+                limit: request.policy.max_body,
+            })
+        }
+        Err(BodyError::Transport(why)) => {
+            return Attempt::Transient {
+                why,
+                retry_after: None,
+            }
+        }
+    };
+    if status.is_success() {
+        return match token_from_body(&body) {
+            Ok(token) => Attempt::Done(token),
+            Err(e) => Attempt::Fatal(e),
+        };
+    }
+    if is_transient(status) {
+        return Attempt::Transient {
+            why: format!("HTTP {}", status.as_u16()),
+            retry_after,
+        };
+    }
+    Attempt::Fatal(RequestError::Refused {
+        status: status.as_u16(),
+        message: error_message(&body),
+    })
+}
+
+fn is_transient(status: StatusCode) -> bool {
+    status == StatusCode::TOO_MANY_REQUESTS
+        || status == StatusCode::REQUEST_TIMEOUT
+        || status.is_server_error()
+}
+
+/// reqwest's message plus its causes ("error sending request: connection refused"), which hold
+/// the URL at most, never a header.
+fn describe(err: &reqwest::Error) -> String {
+    let mut text = err.to_string();
+    let mut source = std::error::Error::source(err);
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+/// `Retry-After` in its delta-seconds form; an HTTP date is ignored (backoff applies).
+fn parse_retry_after(headers: &header::HeaderMap) -> Option<Duration> {
+    let value = headers.get(header::RETRY_AFTER)?.to_str().ok()?;
+    let secs: u64 = value.trim().parse().ok()?;
+    Some(Duration::from_secs(secs.min(3600)))
+}
+
+enum BodyError {
+    TooLarge,
+    Transport(String),
+}
+
+async fn read_bounded(
+    response: &mut reqwest::Response,
+    limit: usize,
+) -> Result<Vec<u8>, BodyError> {
+    if response.content_length().is_some_and(|n| n > limit as u64) {
+        return Err(BodyError::TooLarge);
+    }
+    let mut body = Vec::new();
+    loop {
+        match response.chunk().await {
+            Ok(Some(chunk)) => {
+                if body.len() + chunk.len() > limit {
+                    return Err(BodyError::TooLarge);
+                }
+                body.extend_from_slice(&chunk);
+            }
+            Ok(None) => return Ok(body),
+            Err(e) => return Err(BodyError::Transport(describe(&e))),
+        }
+    }
+}
+
+fn token_from_body(body: &[u8]) -> Result<Secret, RequestError> {
+    let json: Value = serde_json::from_slice(body).map_err(|_| RequestError::NotJson)?;
+    match json.get("value") {
+        None | Some(Value::Null) => Err(RequestError::MissingValue),
+        Some(Value::String(s)) if s.trim().is_empty() => Err(RequestError::EmptyValue),
+        Some(Value::String(s)) => Ok(Secret::new(s.clone())),
+        Some(_) => Err(RequestError::ValueNotString),
+    }
+}
+
+/// GitHub's explanation from an error body: the `message` field of a JSON body, or the text.
+/// Shortened and put on one line; it is shown to the user as is.
+fn error_message(body: &[u8]) -> Option<String> {
+    let text = match serde_json::from_slice::<Value>(body) {
+        Ok(json) => json.get("message")?.as_str()?.to_owned(),
+        Err(_) => String::from_utf8_lossy(body).into_owned(),
+    };
+    let one_line: String = text
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .take(500)
+        .collect();
+    let trimmed = one_line.trim();
+    (!trimmed.is_empty()).then(|| trimmed.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn audience_is_appended_encoded_and_query_kept() {
+        let url = request_url(
+            "https://runner.example/idtoken?api-version=2.0",
+            Some("https://iam.googleapis.com/projects/1/providers/p a"),
+        )
+        .unwrap();
+        assert_eq!(
+            url.as_str(),
+            "https://runner.example/idtoken?api-version=2.0&audience=https%3A%2F%2Fiam.googleapis.com%2Fprojects%2F1%2Fproviders%2Fp%20a"
+        );
+        let bare =
+            request_url("https://runner.example/idtoken", Some("sts.amazonaws.com")).unwrap();
+        assert_eq!(bare.query(), Some("audience=sts.amazonaws.com"));
+        let none = request_url("https://runner.example/idtoken?api-version=2.0", None).unwrap();
+        assert_eq!(none.query(), Some("api-version=2.0"));
+    }
+
+    #[test]
+    fn plain_http_only_to_loopback() {
+        for ok in [
+            "http://127.0.0.1:8080/t",
+            "http://[::1]/t",
+            "http://localhost/t",
+            "https://x.example/t",
+        ] {
+            assert!(request_url(ok, None).is_ok(), "{ok}");
+        }
+        for bad in [
+            "http://10.0.0.1/t",
+            "http://runner.example/t",
+            "ftp://127.0.0.1/t",
+        ] {
+            assert!(
+                matches!(
+                    request_url(bad, None),
+                    Err(RequestError::InsecureUrl { .. })
+                ),
+                "{bad}"
+            );
+        }
+        assert!(matches!(
+            request_url("not a url", None),
+            Err(RequestError::InvalidUrl)
+        ));
+    }
+
+    #[test]
+    fn body_parsing() {
+        assert_eq!(
+            token_from_body(br#"{"value":"a.b.c"}"#).unwrap().reveal(),
+            "a.b.c"
+        );
+        assert!(matches!(
+            token_from_body(b"<html>"),
+            Err(RequestError::NotJson)
+        ));
+        assert!(matches!(
+            token_from_body(br#"{"token":"a"}"#),
+            Err(RequestError::MissingValue)
+        ));
+        assert!(matches!(
+            token_from_body(br#"{"value":""}"#),
+            Err(RequestError::EmptyValue)
+        ));
+        assert!(matches!(
+            token_from_body(br#"{"value":7}"#),
+            Err(RequestError::ValueNotString)
+        ));
+    }
+
+    #[test]
+    fn error_message_prefers_json_message() {
+        assert_eq!(
+            error_message(br#"{"message":"Forbidden\nby policy"}"#).as_deref(),
+            Some("Forbidden by policy")
+        );
+        assert_eq!(error_message(b"plain text").as_deref(), Some("plain text"));
+        assert_eq!(error_message(b"").as_deref(), None);
+    }
+
+    #[test]
+    fn backoff_grows_and_is_capped() {
+        let policy = RetryPolicy::default();
+        for attempt in 1..10 {
+            let full = policy
+                .base_delay
+                .saturating_mul(1 << (attempt - 1))
+                .min(policy.max_delay);
+            let d = backoff(&policy, attempt);
+            assert!(
+                d >= full / 2 && d <= full,
+                "attempt {attempt}: {d:?} vs {full:?}"
+            );
+        }
+    }
+}
