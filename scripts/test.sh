@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Every test and check the project has; the README's test command and what CI runs.
+# Usage: bash scripts/test.sh   (from anywhere)
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+step() {
+  printf '\n==> %s\n' "$*"
+}
+
+step "cargo fmt --check"
+cargo fmt --all -- --check
+
+step "cargo clippy (all targets, warnings are errors)"
+cargo clippy --locked --all-targets -- -D warnings
+
+step "cargo test (unit, integration, doc tests)"
+cargo test --locked
+
+step "linters: action.yml schema, workflows, Dockerfile, shell scripts"
+bash scripts/lint-tools.sh

@@ -1,0 +1,533 @@
+//! The action in-process against the embedded provider: the request as GitHub checks it, every
+//! failure path, the subject check and the outputs.
+
+use std::time::Duration;
+
+use oidc_preflight::ExitStatus;
+use serde_json::json;
+use wiremock::ResponseTemplate;
+
+use crate::common::{assert_token_only_masked, run_with};
+use crate::provider::{Job, Provider, REQUEST_TOKEN};
+
+async fn provider_for(job: &Job) -> Provider {
+    let provider = Provider::start().await;
+    provider.issue_tokens_for(job).await;
+    provider
+}
+
+#[tokio::test]
+async fn passing_subject_check_writes_every_output() {
+    let job = Job::default();
+    let provider = provider_for(&job).await;
+    let run = run_with(
+        Some(&provider),
+        &[
+            ("audience", "sts.amazonaws.com"),
+            (
+                "subject-pattern",
+                "repo:octo-org/octo-repo:ref:refs/heads/*",
+            ),
+        ],
+        &[],
+    )
+    .await;
+    assert_eq!(
+        run.status,
+        ExitStatus::Success,
+        "{}\n{}",
+        run.stdout,
+        run.stderr
+    );
+    let token = run.output("token").expect("token output").to_owned();
+    assert_token_only_masked(&run, &token);
+    assert_eq!(
+        run.output("subject"),
+        Some("repo:octo-org/octo-repo:ref:refs/heads/main")
+    );
+    // The provider puts the requested audience into `aud`: proof the parameter arrived decoded.
+    assert_eq!(run.output("audience"), Some("sts.amazonaws.com"));
+    assert_eq!(
+        run.output("issuer"),
+        Some("https://token.actions.githubusercontent.com")
+    );
+    assert_eq!(run.output("repository"), Some("octo-org/octo-repo"));
+    assert_eq!(run.output("ref"), Some("refs/heads/main"));
+    assert_eq!(run.output("environment"), Some(""));
+    assert_eq!(
+        run.output("job-workflow-ref"),
+        Some("octo-org/octo-repo/.github/workflows/deploy.yml@refs/heads/main")
+    );
+    assert_eq!(run.output("matched"), Some("true"));
+    let claims: serde_json::Value = serde_json::from_str(run.output("claims").unwrap()).unwrap();
+    assert_eq!(claims["aud"], "sts.amazonaws.com");
+    assert_eq!(run.output("expires-at").unwrap(), claims["exp"].to_string());
+    let names: Vec<&str> = run.outputs.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "token",
+            "claims",
+            "subject",
+            "audience",
+            "issuer",
+            "repository",
+            "ref",
+            "environment",
+            "job-workflow-ref",
+            "expires-at",
+            "matched"
+        ]
+    );
+    assert!(
+        run.view.annotations().is_empty(),
+        "{:?}",
+        run.view.annotations()
+    );
+    assert!(run.view.log_text().contains("Subject check passed"));
+}
+
+#[tokio::test]
+async fn request_carries_bearer_accept_api_version_and_encoded_audience() {
+    let provider = provider_for(&Job::default()).await;
+    let audience = "https://iam.googleapis.com/projects/123/locations/global/workloadIdentityPools/p/providers/gh";
+    let run = run_with(Some(&provider), &[("audience", audience)], &[]).await;
+    assert_eq!(run.status, ExitStatus::Success, "{}", run.stderr);
+    let requests = provider.server.received_requests().await.unwrap();
+    assert_eq!(requests.len(), 1);
+    let request = &requests[0];
+    assert_eq!(
+        request.headers["authorization"],
+        format!("Bearer {REQUEST_TOKEN}").as_str()
+    );
+    assert_eq!(request.headers["accept"], "application/json");
+    assert_eq!(
+        request.url.query(),
+        Some("api-version=2.0&audience=https%3A%2F%2Fiam.googleapis.com%2Fprojects%2F123%2Flocations%2Fglobal%2FworkloadIdentityPools%2Fp%2Fproviders%2Fgh")
+    );
+    assert_eq!(run.output("audience"), Some(audience));
+}
+
+#[tokio::test]
+async fn no_audience_input_sends_no_audience_parameter() {
+    let provider = provider_for(&Job::default()).await;
+    let run = run_with(Some(&provider), &[("audience", "")], &[]).await;
+    assert_eq!(run.status, ExitStatus::Success);
+    let requests = provider.server.received_requests().await.unwrap();
+    assert_eq!(requests[0].url.query(), Some("api-version=2.0"));
+    assert_eq!(run.output("audience"), Some("https://github.com/octo-org"));
+    assert_eq!(
+        run.output("matched"),
+        Some("true"),
+        "no check requested counts as matched"
+    );
+}
+
+#[tokio::test]
+async fn subject_mismatch_fails_with_error_annotation_and_outputs() {
+    let job = Job {
+        environment: Some("prod".into()),
+        ..Job::default()
+    };
+    let provider = provider_for(&job).await;
+    let run = run_with(
+        Some(&provider),
+        &[(
+            "subject-pattern",
+            "repo:octo-org/octo-repo:ref:refs/heads/main\nrepo:octo-org/other:*",
+        )],
+        &[],
+    )
+    .await;
+    assert_eq!(run.status, ExitStatus::CheckFailed);
+    let annotations = run.view.annotations();
+    assert_eq!(annotations.len(), 1, "{annotations:?}");
+    assert_eq!(annotations[0].name, "error");
+    assert_eq!(annotations[0].properties["title"], "OIDC subject mismatch");
+    assert!(annotations[0]
+        .data
+        .contains("repo:octo-org/octo-repo:environment:prod"));
+    assert!(annotations[0].data.contains("`repo:octo-org/other:*`"));
+    let log = run.view.log_text();
+    assert!(
+        log.contains("actual sub   repo:octo-org/octo-repo:environment:prod"),
+        "{log}"
+    );
+    assert!(
+        log.contains("    - repo:octo-org/octo-repo:ref:refs/heads/main"),
+        "{log}"
+    );
+    assert_eq!(run.output("matched"), Some("false"));
+    assert_eq!(run.output("environment"), Some("prod"));
+}
+
+#[tokio::test]
+async fn mismatch_only_warns_when_fail_on_mismatch_is_false() {
+    let provider = provider_for(&Job::default()).await;
+    let run = run_with(
+        Some(&provider),
+        &[
+            (
+                "subject-pattern",
+                "repo:octo-org/octo-repo:environment:prod",
+            ),
+            ("fail-on-mismatch", "false"),
+        ],
+        &[],
+    )
+    .await;
+    assert_eq!(run.status, ExitStatus::Success);
+    let annotations = run.view.annotations();
+    assert_eq!(annotations.len(), 1);
+    assert_eq!(annotations[0].name, "warning");
+    assert_eq!(run.output("matched"), Some("false"));
+}
+
+#[tokio::test]
+async fn missing_request_variables_name_the_variable_and_the_fix() {
+    for (provided, missing) in [
+        (vec![], "ACTIONS_ID_TOKEN_REQUEST_URL"),
+        (
+            vec![(
+                "ACTIONS_ID_TOKEN_REQUEST_URL",
+                "https://runner.example/idtoken?api-version=2.0",
+            )],
+            "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
+        ),
+        (
+            vec![("ACTIONS_ID_TOKEN_REQUEST_TOKEN", "rqt")],
+            "ACTIONS_ID_TOKEN_REQUEST_URL",
+        ),
+    ] {
+        let run = run_with(None, &[], &provided).await;
+        assert_eq!(run.status, ExitStatus::NoToken);
+        assert!(run.stderr.contains(missing), "{}", run.stderr);
+        assert!(run.stderr.contains("id-token: write"), "{}", run.stderr);
+        assert!(run.stderr.contains("fork"), "{}", run.stderr);
+        let annotations = run.view.annotations();
+        assert_eq!(annotations.len(), 1);
+        assert_eq!(annotations[0].name, "error");
+        assert_eq!(
+            annotations[0].properties["title"],
+            "No OIDC token available"
+        );
+        assert!(
+            annotations[0].data.contains(missing) && annotations[0].data.contains("permissions:\n")
+        );
+        assert!(run.outputs.is_empty());
+    }
+}
+
+#[tokio::test]
+async fn permanent_http_errors_fail_at_once_with_githubs_message_and_a_hint() {
+    let cases = [
+        (400, "Bad audience", "audience"),
+        (401, "Token expired", "no longer be running"),
+        (403, "OIDC is disabled by the organization policy", "policy"),
+        (404, "Not found", "Enterprise Server"),
+    ];
+    for (status, message, hint) in cases {
+        let provider = Provider::start().await;
+        provider
+            .answer(
+                ResponseTemplate::new(status).set_body_json(json!({"message": message})),
+                None,
+            )
+            .await;
+        let run = run_with(Some(&provider), &[("max-attempts", "5")], &[]).await;
+        assert_eq!(run.status, ExitStatus::NoToken, "{status}");
+        assert_eq!(
+            provider.token_requests().await,
+            1,
+            "HTTP {status} must not be retried"
+        );
+        assert!(
+            run.stderr.contains(&format!("HTTP {status}: {message}")),
+            "{}",
+            run.stderr
+        );
+        assert!(run.stderr.contains(hint), "{status}: {}", run.stderr);
+        assert_eq!(
+            run.view.annotations()[0].properties["title"],
+            "OIDC token request failed"
+        );
+    }
+}
+
+#[tokio::test]
+async fn transient_errors_are_retried_then_succeed() {
+    for status in [429, 500, 503] {
+        let provider = Provider::start().await;
+        provider
+            .answer(ResponseTemplate::new(status), Some(2))
+            .await;
+        provider.issue_tokens_for(&Job::default()).await;
+        let run = run_with(Some(&provider), &[], &[]).await;
+        assert_eq!(run.status, ExitStatus::Success, "{status}: {}", run.stderr);
+        assert_eq!(provider.token_requests().await, 3, "{status}");
+        assert_eq!(
+            run.stdout.matches("retrying in").count(),
+            2,
+            "{}",
+            run.stdout
+        );
+    }
+}
+
+#[tokio::test]
+async fn retry_after_is_honoured() {
+    let provider = Provider::start().await;
+    provider
+        .answer(
+            ResponseTemplate::new(429).insert_header("retry-after", "1"),
+            Some(1),
+        )
+        .await;
+    provider.issue_tokens_for(&Job::default()).await;
+    let run = run_with(Some(&provider), &[], &[]).await;
+    assert_eq!(run.status, ExitStatus::Success);
+    assert!(
+        run.elapsed >= Duration::from_millis(950),
+        "{:?}",
+        run.elapsed
+    );
+    assert!(run.stdout.contains("retrying in 1.0 s"), "{}", run.stdout);
+}
+
+#[tokio::test]
+async fn persistent_503_stops_at_the_deadline() {
+    let provider = Provider::start().await;
+    provider.answer(ResponseTemplate::new(503), None).await;
+    let run = run_with(
+        Some(&provider),
+        &[("timeout", "2"), ("max-attempts", "20")],
+        &[],
+    )
+    .await;
+    assert_eq!(run.status, ExitStatus::NoToken);
+    let attempts = provider.token_requests().await;
+    assert!(attempts >= 3, "only {attempts} attempts");
+    assert!(
+        run.elapsed <= Duration::from_millis(2300),
+        "took {:?}",
+        run.elapsed
+    );
+    assert!(
+        run.stderr
+            .contains(&format!("no token after {attempts} attempt(s)")),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("HTTP 503") && run.stderr.contains("timeout"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[tokio::test]
+async fn max_attempts_bounds_retries() {
+    let provider = Provider::start().await;
+    provider.answer(ResponseTemplate::new(502), None).await;
+    let run = run_with(Some(&provider), &[("max-attempts", "2")], &[]).await;
+    assert_eq!(run.status, ExitStatus::NoToken);
+    assert_eq!(provider.token_requests().await, 2);
+}
+
+#[tokio::test]
+async fn bad_bodies_are_clear_errors() {
+    let big = format!("{{\"value\":\"{}\"}}", "a".repeat(300 * 1024));
+    let cases: Vec<(ResponseTemplate, &str, ExitStatus)> = vec![
+        (
+            ResponseTemplate::new(200).set_body_string("<html>oops</html>"),
+            "not JSON",
+            ExitStatus::NoToken,
+        ),
+        (
+            ResponseTemplate::new(200).set_body_json(json!({"token": "x.y.z"})),
+            "no `value` field",
+            ExitStatus::NoToken,
+        ),
+        (
+            ResponseTemplate::new(200).set_body_json(json!({"value": ""})),
+            "empty `value`",
+            ExitStatus::NoToken,
+        ),
+        (
+            ResponseTemplate::new(200).set_body_json(json!({"value": 12})),
+            "not a string",
+            ExitStatus::NoToken,
+        ),
+        (
+            ResponseTemplate::new(200).set_body_string(big),
+            "larger than",
+            ExitStatus::NoToken,
+        ),
+        (
+            ResponseTemplate::new(200).set_body_json(json!({"value": "not-a-jwt-secret"})),
+            "not a JWT",
+            ExitStatus::Malformed,
+        ),
+        (
+            ResponseTemplate::new(200).set_body_json(json!({"value": "e30.bm90IGpzb24.c2ln"})),
+            "payload is not JSON",
+            ExitStatus::Malformed,
+        ),
+    ];
+    for (response, message, status) in cases {
+        let provider = Provider::start().await;
+        provider.answer(response, None).await;
+        let run = run_with(Some(&provider), &[], &[]).await;
+        assert_eq!(run.status, status, "{message}: {}", run.stderr);
+        assert!(run.stderr.contains(message), "{message}: {}", run.stderr);
+        assert_eq!(
+            provider.token_requests().await,
+            1,
+            "{message}: not transient"
+        );
+        assert!(run.outputs.is_empty());
+    }
+}
+
+#[tokio::test]
+async fn a_malformed_value_is_masked_and_never_echoed() {
+    let provider = Provider::start().await;
+    provider
+        .answer(
+            ResponseTemplate::new(200).set_body_json(json!({"value": "secret.not-base64!.x"})),
+            None,
+        )
+        .await;
+    let run = run_with(Some(&provider), &[], &[]).await;
+    assert_eq!(run.status, ExitStatus::Malformed);
+    assert_token_only_masked(&run, "secret.not-base64!.x");
+}
+
+#[tokio::test]
+async fn request_token_is_masked_first_and_never_printed() {
+    let provider = provider_for(&Job::default()).await;
+    let run = run_with(Some(&provider), &[("subject-pattern", "nope")], &[]).await;
+    let first = run.stdout.lines().next().unwrap();
+    assert_eq!(first, format!("::add-mask::{REQUEST_TOKEN}"));
+    assert_eq!(run.stdout.matches(REQUEST_TOKEN).count(), 1);
+    assert!(!run.stderr.contains(REQUEST_TOKEN));
+}
+
+#[tokio::test]
+async fn redirect_to_another_host_does_not_carry_the_bearer_token() {
+    let other = Provider::start().await;
+    other.answer(ResponseTemplate::new(200), None).await; // matches only with the bearer header
+    let token = crate::provider::test_key()
+        .sign(&json!({"sub": "repo:a/b:ref:refs/heads/main", "exp": 9_999_999_999i64}));
+    wiremock::Mock::given(wiremock::matchers::path_regex(".*"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"value": token})))
+        .with_priority(5)
+        .mount(&other.server)
+        .await;
+    let provider = Provider::start().await;
+    // Another port on loopback is another origin, as another host would be.
+    let target = format!("{}/elsewhere?api-version=2.0", other.server.uri());
+    provider
+        .answer(
+            ResponseTemplate::new(302).insert_header("location", target.as_str()),
+            None,
+        )
+        .await;
+    let run = run_with(Some(&provider), &[], &[]).await;
+    assert_eq!(run.status, ExitStatus::Success, "{}", run.stderr);
+    let received = other.server.received_requests().await.unwrap();
+    assert_eq!(received.len(), 1);
+    assert!(
+        !received[0].headers.contains_key("authorization"),
+        "bearer header followed the redirect"
+    );
+}
+
+#[tokio::test]
+async fn connection_refused_is_retried_then_reported() {
+    // Bind then drop a listener to get a loopback port nothing listens on.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let url = format!("http://127.0.0.1:{port}/idtoken?api-version=2.0");
+    let run = run_with(
+        None,
+        &[("max-attempts", "3"), ("timeout", "5")],
+        &[
+            ("ACTIONS_ID_TOKEN_REQUEST_URL", url.as_str()),
+            ("ACTIONS_ID_TOKEN_REQUEST_TOKEN", "rqt"),
+        ],
+    )
+    .await;
+    assert_eq!(run.status, ExitStatus::NoToken);
+    assert!(
+        run.stderr.contains("no token after 3 attempt(s)"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.elapsed < Duration::from_secs(5));
+}
+
+#[tokio::test]
+async fn plain_http_to_a_remote_host_is_refused_before_sending() {
+    let run = run_with(
+        None,
+        &[],
+        &[
+            (
+                "ACTIONS_ID_TOKEN_REQUEST_URL",
+                "http://runner.example/idtoken?api-version=2.0",
+            ),
+            ("ACTIONS_ID_TOKEN_REQUEST_TOKEN", "rqt"),
+        ],
+    )
+    .await;
+    assert_eq!(run.status, ExitStatus::NoToken);
+    assert!(
+        run.stderr
+            .contains("refusing to send the request token over http"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[tokio::test]
+async fn hostile_claim_values_cannot_inject_commands_or_outputs() {
+    let job = Job {
+        git_ref: "refs/heads/x\n::set-output name=matched::true\n##[add-mask]repo".into(),
+        environment: Some("prod\r\n::error::pwned %0A ghadelimiter_".into()),
+        ..Job::default()
+    };
+    let provider = provider_for(&job).await;
+    let run = run_with(
+        Some(&provider),
+        &[("subject-pattern", "repo:octo-org/octo-repo:*")],
+        &[],
+    )
+    .await;
+    assert_eq!(run.status, ExitStatus::Success, "{}", run.stderr);
+    assert!(
+        run.view.unexpected_commands().is_empty(),
+        "{:?}",
+        run.view.unexpected_commands()
+    );
+    assert!(
+        run.view.annotations().is_empty(),
+        "{:?}",
+        run.view.annotations()
+    );
+    assert_eq!(
+        run.view.masks.len(),
+        2,
+        "only the two tokens are masked: {:?}",
+        run.view.masks
+    );
+    assert_eq!(run.output("ref"), Some(job.git_ref.as_str()));
+    assert_eq!(
+        run.output("environment"),
+        Some("prod\r\n::error::pwned %0A ghadelimiter_")
+    );
+    assert_eq!(run.output("matched"), Some("true"));
+}

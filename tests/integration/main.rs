@@ -1,0 +1,10 @@
+//! Integration tests: one binary, one module per area.
+
+#[path = "../support/provider.rs"]
+mod provider;
+#[path = "../support/runner.rs"]
+mod runner;
+
+mod action;
+mod binary;
+mod common;
