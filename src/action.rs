@@ -7,11 +7,14 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use crate::claims::{self, DecodedToken};
 use crate::commands::{self, inert, Level};
 use crate::config::ActionConfig;
+use crate::diagnose::{self, Analysis, Clock};
 use crate::error::{Error, ExitStatus};
+use crate::findings;
 use crate::outputs::write_output;
 use crate::report;
 use crate::request::{self, AttemptReport, TokenRequest};
 use crate::secret::Secret;
+use crate::summary;
 
 /// Runs the action with `config`, writing the step log to `out` (stdout, which the runner reads
 /// for workflow commands) and error details to `err`. Returns the exit status; never panics on
@@ -50,16 +53,22 @@ async fn run(config: &ActionConfig, out: &mut impl Write) -> Result<ExitStatus, 
     if let Some(bearer) = &config.request_token {
         commands::add_mask(out, bearer.reveal())?;
     }
-    let url = config.request_url.clone().ok_or(Error::MissingVariable {
-        name: "ACTIONS_ID_TOKEN_REQUEST_URL",
-    })?;
-    let bearer = config.request_token.clone().ok_or(Error::MissingVariable {
-        name: "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
-    })?;
+    let missing = |name| Error::MissingVariable {
+        name,
+        cause: Box::new(diagnose::no_token(&config.run, read_event(config).as_ref())),
+    };
+    let url = config
+        .request_url
+        .clone()
+        .ok_or_else(|| missing("ACTIONS_ID_TOKEN_REQUEST_URL"))?;
+    let bearer = config
+        .request_token
+        .clone()
+        .ok_or_else(|| missing("ACTIONS_ID_TOKEN_REQUEST_TOKEN"))?;
     let request = TokenRequest {
         url,
         bearer,
-        audience: config.audience.clone(),
+        audience: config.expect.audience.clone(),
         policy: config.retry.clone(),
     };
     let token = fetch(config, &request, out).await?;
@@ -68,47 +77,51 @@ async fn run(config: &ActionConfig, out: &mut impl Write) -> Result<ExitStatus, 
     commands::add_mask(out, token.reveal())?;
     let decoded = claims::decode(token.reveal())?;
     let now = now_epoch();
+    let analysis = diagnose::analyze(&decoded.claims, &config.expect, Clock { now, fresh: true });
 
-    commands::without_commands(out, |out| report::write_claims(out, &decoded.claims, now))?;
-
-    let subject = decoded.claims.subject();
-    let patterns = &config.subject_patterns;
-    let matched_by = subject.and_then(|s| patterns.first_match(s));
-    let matched = patterns.is_empty() || matched_by.is_some();
-    if !patterns.is_empty() {
-        commands::without_commands(out, |out| {
-            report::write_subject_result(out, subject, patterns.patterns(), matched_by)
-        })?;
+    commands::without_commands(out, |out| {
+        report::write_report(out, &analysis, &config.expect, now)
+    })?;
+    write_annotations(out, &analysis, config.fail_on_mismatch)?;
+    if let Some(path) = &config.summary_path {
+        let mut file = OpenOptions::new().append(true).create(true).open(path)?;
+        summary::write_summary(&mut file, &analysis)?;
     }
-    if !matched {
-        let level = if config.fail_on_mismatch {
-            Level::Error
-        } else {
-            Level::Warning
-        };
-        let listed = patterns
-            .patterns()
-            .iter()
-            .map(|p| format!("`{p}`"))
-            .collect::<Vec<_>>()
-            .join(", ");
-        let message = match subject {
-            Some(sub) => {
-                format!("The token's sub `{sub}` matches none of the subject patterns: {listed}")
-            }
-            None => format!(
-                "The token has no sub claim, so it matches none of the subject patterns: {listed}"
-            ),
-        };
-        commands::annotation(out, level, "OIDC subject mismatch", &message)?;
-    }
-
-    write_outputs(config, &token, &decoded, matched, out)?;
-    Ok(if matched || !config.fail_on_mismatch {
+    write_outputs(config, &token, &decoded, &analysis, out)?;
+    Ok(if analysis.passed() || !config.fail_on_mismatch {
         ExitStatus::Success
     } else {
         ExitStatus::CheckFailed
     })
+}
+
+/// One annotation per finding. In debugging mode (`fail-on-mismatch: false`) failed checks are
+/// warnings, so the run is not marked failed.
+pub fn write_annotations(
+    out: &mut impl Write,
+    analysis: &Analysis,
+    fail_on_mismatch: bool,
+) -> io::Result<()> {
+    for f in &analysis.findings {
+        let level = match f.severity {
+            Level::Error if !fail_on_mismatch => Level::Warning,
+            level => level,
+        };
+        let prefix = match &analysis.predicted_for {
+            Some(env) => format!("[prediction for environment {env}] "),
+            None => String::new(),
+        };
+        let message = format!("{prefix}{}\n\nHint: {}", f.message, f.hint);
+        commands::annotation(out, level, &f.title, &message)?;
+    }
+    Ok(())
+}
+
+/// The event payload, to tell a fork pull request from a missing permission. Unreadable or
+/// absent is not an error here: the diagnosis just has less to go on.
+fn read_event(config: &ActionConfig) -> Option<serde_json::Value> {
+    let text = std::fs::read_to_string(config.run.event_path.as_ref()?).ok()?;
+    serde_json::from_str(&text).ok()
 }
 
 async fn fetch(
@@ -169,7 +182,7 @@ fn attempt_line(a: &AttemptReport, debug: bool) -> Option<String> {
 pub fn output_values(
     token: &Secret,
     decoded: &DecodedToken,
-    matched: bool,
+    analysis: &Analysis,
 ) -> Vec<(&'static str, String)> {
     let c = &decoded.claims;
     let text = |name: &str| c.text(name).unwrap_or_default();
@@ -189,7 +202,13 @@ pub fn output_values(
                 .map(|e| e.to_string())
                 .unwrap_or_default(),
         ),
-        ("matched", matched.to_string()),
+        ("matched", analysis.passed().to_string()),
+        ("subject-form", analysis.subject_form.kind().to_owned()),
+        (
+            "suggested-pattern",
+            analysis.suggested_pattern().unwrap_or_default().to_owned(),
+        ),
+        ("findings", findings::to_json(&analysis.findings)),
     ]
 }
 
@@ -197,10 +216,10 @@ fn write_outputs(
     config: &ActionConfig,
     token: &Secret,
     decoded: &DecodedToken,
-    matched: bool,
+    analysis: &Analysis,
     out: &mut impl Write,
 ) -> Result<(), Error> {
-    let values = output_values(token, decoded, matched);
+    let values = output_values(token, decoded, analysis);
     match &config.output_path {
         Some(path) => {
             // Append: earlier steps' outputs live in the same file.

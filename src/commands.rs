@@ -30,8 +30,9 @@ pub fn add_mask(out: &mut impl Write, value: &str) -> io::Result<()> {
     writeln!(out, "::add-mask::{}", escape_data(value))
 }
 
-/// The severity of an annotation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+/// The severity of an annotation (and of a finding).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Level {
     /// A failed check or a fatal problem; shown red, and fails nothing by itself.
     Error,

@@ -8,6 +8,8 @@ use std::time::Duration;
 
 use thiserror::Error;
 
+use crate::consumer::{gcp_audience_problem, Consumer};
+use crate::diagnose::{parse_claim_expectations, Expectations};
 use crate::pattern::PatternSet;
 use crate::request::RetryPolicy;
 use crate::secret::Secret;
@@ -87,12 +89,23 @@ pub enum InputError {
         /// What is allowed.
         expected: &'static str,
     },
+    /// Any other unusable input, with its own hint.
+    #[error("input `{name}` is invalid: {reason}")]
+    Invalid {
+        /// The input.
+        name: String,
+        /// What is wrong.
+        reason: String,
+        /// What to change.
+        hint: String,
+    },
 }
 
 impl InputError {
     /// What to change.
     pub fn hint(&self) -> String {
         match self {
+            InputError::Invalid { hint, .. } => hint.clone(),
             InputError::NotBoolean { name, .. } => {
                 format!(
                     "write `{name}: \"true\"` or `{name}: \"false\"` in the step's `with:` block"
@@ -112,16 +125,19 @@ pub struct ActionConfig {
     pub request_url: Option<String>,
     /// `ACTIONS_ID_TOKEN_REQUEST_TOKEN`, if the runner set it.
     pub request_token: Option<Secret>,
-    /// Input `audience`.
-    pub audience: Option<String>,
-    /// Input `subject-pattern`.
-    pub subject_patterns: PatternSet,
+    /// Inputs `audience` (or the provider's default audience), `subject-pattern`, `claims`,
+    /// `issuer`, `provider` and `job-environment`.
+    pub expect: Expectations,
     /// Input `fail-on-mismatch`.
     pub fail_on_mismatch: bool,
     /// Inputs `timeout` and `max-attempts`, and the fixed limits.
     pub retry: RetryPolicy,
     /// `GITHUB_OUTPUT`; `None` in a terminal, where outputs are printed instead.
     pub output_path: Option<PathBuf>,
+    /// `GITHUB_STEP_SUMMARY`, unless input `summary` is false.
+    pub summary_path: Option<PathBuf>,
+    /// What the runner tells about the run, to explain a missing token.
+    pub run: RunFacts,
     /// `RUNNER_DEBUG=1` or `ACTIONS_STEP_DEBUG=true`.
     pub debug: bool,
 }
@@ -151,25 +167,104 @@ impl ActionConfig {
                 })?;
             retry.max_attempts = n;
         }
+        let summary = parse_bool("summary", env.input("summary"), true)?;
         Ok(Self {
             request_url: env.get("ACTIONS_ID_TOKEN_REQUEST_URL").map(str::to_owned),
             request_token: env.get("ACTIONS_ID_TOKEN_REQUEST_TOKEN").map(Secret::new),
-            audience: env
-                .input("audience")
-                .map(|a| a.trim().to_owned())
-                .filter(|a| !a.is_empty()),
-            subject_patterns: PatternSet::from_lines(
-                env.input("subject-pattern").unwrap_or_default(),
-            ),
+            expect: expectations(env)?,
             fail_on_mismatch: parse_bool("fail-on-mismatch", env.input("fail-on-mismatch"), true)?,
             retry,
             output_path: env.get("GITHUB_OUTPUT").map(PathBuf::from),
+            summary_path: env
+                .get("GITHUB_STEP_SUMMARY")
+                .filter(|_| summary)
+                .map(PathBuf::from),
+            run: RunFacts {
+                event_path: env.get("GITHUB_EVENT_PATH").map(PathBuf::from),
+                actor: env.get("GITHUB_ACTOR").map(str::to_owned),
+                event_name: env.get("GITHUB_EVENT_NAME").map(str::to_owned),
+                act: env
+                    .get("ACT")
+                    .is_some_and(|v| v.eq_ignore_ascii_case("true")),
+            },
             debug: env.get("RUNNER_DEBUG") == Some("1")
                 || env
                     .get("ACTIONS_STEP_DEBUG")
                     .is_some_and(|v| v.eq_ignore_ascii_case("true")),
         })
     }
+}
+
+/// What the runner's variables say about the run.
+#[derive(Debug, Clone, Default)]
+pub struct RunFacts {
+    /// `GITHUB_EVENT_PATH`: the event payload.
+    pub event_path: Option<PathBuf>,
+    /// `GITHUB_ACTOR`.
+    pub actor: Option<String>,
+    /// `GITHUB_EVENT_NAME`.
+    pub event_name: Option<String>,
+    /// `ACT=true`: a local run with nektos/act.
+    pub act: bool,
+}
+
+fn trimmed(env: &Env, name: &str) -> Option<String> {
+    env.input(name)
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .map(str::to_owned)
+}
+
+/// The checks requested by the inputs. With `provider` and no `audience`, the provider's
+/// audience is requested; GCP's must be given, since it names the user's own provider.
+fn expectations(env: &Env) -> Result<Expectations, InputError> {
+    let consumer = match trimmed(env, "provider") {
+        Some(p) => {
+            Some(
+                p.parse::<Consumer>().map_err(|e| InputError::Invalid {
+                    name: "provider".into(),
+                    reason: e.to_string(),
+                    hint: "set `provider` to aws, azure, gcp, pypi, crates-io or npm, or remove it"
+                        .into(),
+                })?,
+            )
+        }
+        None => None,
+    };
+    let mut audience = trimmed(env, "audience");
+    if audience.is_none() {
+        audience = consumer
+            .and_then(Consumer::default_audience)
+            .map(str::to_owned);
+    }
+    if consumer == Some(Consumer::Gcp) {
+        let Some(aud) = &audience else {
+            return Err(InputError::Invalid {
+                name: "audience".into(),
+                reason: "`provider: gcp` needs the audience, which names your workload identity provider".into(),
+                hint: "set `audience: https://iam.googleapis.com/projects/NUMBER/locations/global/workloadIdentityPools/POOL/providers/PROVIDER`".into(),
+            });
+        };
+        if let Some(problem) = gcp_audience_problem(aud) {
+            return Err(InputError::Invalid { name: "audience".into(), reason: problem, hint: "copy the provider's full resource name from `gcloud iam workload-identity-pools providers describe` and prefix it with `https://iam.googleapis.com/`".into() });
+        }
+    }
+    let claims =
+        parse_claim_expectations(env.input("claims").unwrap_or_default()).map_err(|e| {
+            InputError::Invalid {
+                name: "claims".into(),
+                reason: e.to_string(),
+                hint: "write one `name=pattern` per line, e.g. `environment=prod`".into(),
+            }
+        })?;
+    Ok(Expectations {
+        subject_patterns: PatternSet::from_lines(env.input("subject-pattern").unwrap_or_default()),
+        claims,
+        audience,
+        issuer: trimmed(env, "issuer"),
+        consumer,
+        job_environment: trimmed(env, "job-environment"),
+    })
 }
 
 /// Booleans as @actions/core's `getBooleanInput` accepts them (YAML 1.2 core schema).
@@ -235,8 +330,8 @@ mod tests {
             ("INPUT_TIMEOUT", ""),
         ]);
         let cfg = ActionConfig::from_env(&env).unwrap();
-        assert_eq!(cfg.audience, None);
-        assert!(cfg.subject_patterns.is_empty());
+        assert_eq!(cfg.expect.audience, None);
+        assert!(cfg.expect.subject_patterns.is_empty());
         assert!(cfg.fail_on_mismatch);
         assert_eq!(cfg.retry.deadline, Duration::from_secs(30));
         assert!(
@@ -256,8 +351,8 @@ mod tests {
             ("ACTIONS_ID_TOKEN_REQUEST_TOKEN", "bearer"),
         ]);
         let cfg = ActionConfig::from_env(&env).unwrap();
-        assert_eq!(cfg.audience.as_deref(), Some("sts.amazonaws.com"));
-        assert_eq!(cfg.subject_patterns.patterns().len(), 2);
+        assert_eq!(cfg.expect.audience.as_deref(), Some("sts.amazonaws.com"));
+        assert_eq!(cfg.expect.subject_patterns.patterns().len(), 2);
         assert!(!cfg.fail_on_mismatch);
         assert_eq!(cfg.retry.deadline, Duration::from_millis(2500));
         assert_eq!(cfg.retry.max_attempts, 3);
@@ -276,11 +371,56 @@ mod tests {
             ("INPUT_TIMEOUT", "soon"),
             ("INPUT_MAX-ATTEMPTS", "0"),
             ("INPUT_MAX-ATTEMPTS", "2.5"),
+            ("INPUT_PROVIDER", "vault"),
+            ("INPUT_CLAIMS", "environment"),
+            ("INPUT_SUMMARY", "sometimes"),
         ] {
             let err = ActionConfig::from_env(&Env::from_pairs([(var, value)])).unwrap_err();
             assert!(err.to_string().contains(value), "{err}");
             let input = var.trim_start_matches("INPUT_").to_lowercase();
-            assert!(err.hint().contains(&input), "{}", err.hint());
+            assert!(err.to_string().contains(&input), "{err}");
+            assert!(!err.hint().is_empty());
         }
+    }
+
+    #[test]
+    fn provider_sets_the_audience_and_gcp_needs_one() {
+        let cfg = ActionConfig::from_env(&Env::from_pairs([("INPUT_PROVIDER", "azure")])).unwrap();
+        assert_eq!(
+            cfg.expect.audience.as_deref(),
+            Some("api://AzureADTokenExchange")
+        );
+        let cfg = ActionConfig::from_env(&Env::from_pairs([
+            ("INPUT_PROVIDER", "aws"),
+            ("INPUT_AUDIENCE", "sts.amazonaws.com.cn"),
+        ]))
+        .unwrap();
+        assert_eq!(cfg.expect.audience.as_deref(), Some("sts.amazonaws.com.cn"));
+        let err =
+            ActionConfig::from_env(&Env::from_pairs([("INPUT_PROVIDER", "gcp")])).unwrap_err();
+        assert!(err.hint().contains("iam.googleapis.com"), "{}", err.hint());
+        let err = ActionConfig::from_env(&Env::from_pairs([
+            ("INPUT_PROVIDER", "gcp"),
+            ("INPUT_AUDIENCE", "https://iam.googleapis.com/projects/my-proj/locations/global/workloadIdentityPools/p/providers/x"),
+        ]))
+        .unwrap_err();
+        assert!(err.to_string().contains("project NUMBER"), "{err}");
+    }
+
+    #[test]
+    fn claims_and_summary_inputs() {
+        let cfg = ActionConfig::from_env(&Env::from_pairs([
+            (
+                "INPUT_CLAIMS",
+                "environment=prod\n\nrepository_owner_id = 65432\n",
+            ),
+            ("GITHUB_STEP_SUMMARY", "/tmp/summary"),
+            ("INPUT_SUMMARY", "false"),
+        ]))
+        .unwrap();
+        assert_eq!(cfg.expect.claims.len(), 2);
+        assert_eq!(cfg.expect.claims[1].name, "repository_owner_id");
+        assert_eq!(cfg.expect.claims[1].pattern, "65432");
+        assert!(cfg.summary_path.is_none(), "summary: false disables it");
     }
 }

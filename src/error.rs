@@ -4,6 +4,7 @@ use thiserror::Error;
 
 use crate::claims::MalformedToken;
 use crate::config::InputError;
+use crate::findings::Finding;
 use crate::outputs::OutputError;
 use crate::request::RequestError;
 
@@ -36,10 +37,12 @@ pub enum Error {
     #[error(transparent)]
     Input(#[from] InputError),
     /// The runner did not provide a token request variable.
-    #[error("{name} is not set, so this job cannot request an OIDC token")]
+    #[error("{name} is not set, so this job cannot request an OIDC token: {}", cause.message)]
     MissingVariable {
         /// The variable.
         name: &'static str,
+        /// Why, as far as the run's variables tell (`no-token-*`).
+        cause: Box<Finding>,
     },
     /// The token request failed.
     #[error(transparent)]
@@ -66,10 +69,10 @@ impl Error {
     }
 
     /// A short title for the error annotation.
-    pub fn title(&self) -> &'static str {
+    pub fn title(&self) -> &str {
         match self {
             Error::Input(_) => "Invalid input",
-            Error::MissingVariable { .. } => "No OIDC token available",
+            Error::MissingVariable { cause, .. } => &cause.title,
             Error::Request(_) => "OIDC token request failed",
             Error::Malformed(_) => "Malformed OIDC token",
             Error::Output(_) | Error::Io(_) => "Could not write outputs",
@@ -80,18 +83,7 @@ impl Error {
     pub fn hint(&self) -> Option<String> {
         match self {
             Error::Input(e) => Some(e.hint()),
-            Error::MissingVariable { .. } => Some(
-                "grant the job permission to request the token:\n\
-                 \n\
-                 \x20   permissions:\n\
-                 \x20     id-token: write\n\
-                 \x20     contents: read\n\
-                 \n\
-                 A `permissions:` block replaces the defaults, so list every permission the job needs. \
-                 Pull requests from forks never get an OIDC token, even with `id-token: write`; \
-                 neither do Dependabot runs nor local runs with `act`."
-                    .to_owned(),
-            ),
+            Error::MissingVariable { cause, .. } => Some(cause.hint.clone()),
             Error::Request(e) => e.hint(),
             Error::Malformed(e) => Some(e.hint().to_owned()),
             Error::Output(_) | Error::Io(_) => Some(

@@ -8,6 +8,8 @@ use std::time::{Duration, UNIX_EPOCH};
 
 use crate::claims::Claims;
 use crate::commands::inert;
+use crate::diagnose::{Analysis, Expectations};
+use crate::findings::Severity;
 
 /// The claims a reader needs first, in the order they are shown.
 const MAIN_CLAIMS: &[&str] = &[
@@ -60,32 +62,108 @@ pub fn describe_time(exp: i64, now: i64) -> String {
     }
 }
 
-/// Writes the subject check's result.
-pub fn write_subject_result(
+/// Writes the whole report: claims, subject form, findings with hints, suggestions, and the
+/// snippets when something failed. Everything is untrusted text: wrap in `without_commands`.
+pub fn write_report(
     out: &mut impl Write,
-    subject: Option<&str>,
-    patterns: &[String],
-    matched_by: Option<&str>,
+    analysis: &Analysis,
+    expect: &Expectations,
+    now: i64,
 ) -> io::Result<()> {
-    match (subject, matched_by) {
-        (Some(_), Some(pattern)) => writeln!(
+    if let Some(env) = &analysis.predicted_for {
+        writeln!(
             out,
-            "Subject check passed: sub matches `{}`",
-            inert(pattern)
-        ),
-        (subject, _) => {
-            writeln!(out, "Subject check failed:")?;
-            match subject {
-                Some(sub) => writeln!(out, "  actual sub   {}", inert(sub))?,
-                None => writeln!(out, "  actual sub   (absent: the token has no sub claim)")?,
+            "PREDICTION for a job with environment `{}` (derived from this token):",
+            inert(env)
+        )?;
+    }
+    write_claims(out, &analysis.claims, now)?;
+    if let Some(sub) = analysis.claims.subject() {
+        writeln!(
+            out,
+            "Subject form: {} ({})",
+            analysis.subject_form.describe(),
+            analysis.subject_form.kind()
+        )?;
+        if !expect.subject_patterns.is_empty() {
+            match expect.subject_patterns.first_match(sub) {
+                Some(p) => writeln!(out, "Subject check passed: sub matches `{}`", inert(p))?,
+                None => {
+                    writeln!(out, "Subject check failed: sub matches none of")?;
+                    for p in expect.subject_patterns.patterns() {
+                        writeln!(out, "    - {}", inert(p))?;
+                    }
+                }
             }
-            writeln!(out, "  expected     one of these patterns (AWS StringLike: * any run, ? one character, case-sensitive):")?;
-            for pattern in patterns {
-                writeln!(out, "    - {}", inert(pattern))?;
-            }
-            Ok(())
         }
     }
+    for e in &expect.claims {
+        let ok = !analysis.findings.iter().any(|f| {
+            f.id.starts_with("claim-") && f.message.contains(&format!("claim `{}`", e.name))
+        });
+        writeln!(
+            out,
+            "Claim check {}: {} = {}",
+            if ok { "passed" } else { "failed" },
+            inert(&e.name),
+            inert(&e.pattern)
+        )?;
+    }
+    if !analysis.findings.is_empty() {
+        writeln!(out, "Findings:")?;
+        for f in &analysis.findings {
+            writeln!(
+                out,
+                "  {:<8} {} ({})",
+                f.severity.command(),
+                inert(&f.title),
+                f.id
+            )?;
+            writeln!(out, "           {}", inert(&f.message))?;
+            for (i, line) in f.hint.lines().enumerate() {
+                let label = if i == 0 { "hint: " } else { "      " };
+                writeln!(out, "           {label}{}", inert(line))?;
+            }
+        }
+    }
+    let failed = !analysis.passed();
+    if failed && !analysis.suggestions.is_empty() {
+        writeln!(out, "Patterns that match this subject (narrowest first):")?;
+        for s in &analysis.suggestions {
+            writeln!(out, "    - {}", inert(s))?;
+        }
+        for (title, body) in [
+            ("AWS trust policy condition", &analysis.snippets.aws),
+            (
+                "Azure federated identity credential",
+                &analysis.snippets.azure,
+            ),
+            (
+                "GCP attribute mapping and condition",
+                &analysis.snippets.gcp,
+            ),
+        ] {
+            writeln!(out, "{title}:")?;
+            for line in body.lines() {
+                writeln!(out, "    {}", inert(line))?;
+            }
+        }
+    }
+    let count = |sev| {
+        analysis
+            .findings
+            .iter()
+            .filter(|f| f.severity == sev)
+            .count()
+    };
+    writeln!(
+        out,
+        "Verdict: {} ({} error(s), {} warning(s), {} notice(s))",
+        if failed { "FAILED" } else { "passed" },
+        count(Severity::Error),
+        count(Severity::Warning),
+        count(Severity::Notice)
+    )
 }
 
 #[cfg(test)]

@@ -76,9 +76,18 @@ async fn passing_subject_check_writes_every_output() {
             "environment",
             "job-workflow-ref",
             "expires-at",
-            "matched"
+            "matched",
+            "subject-form",
+            "suggested-pattern",
+            "findings"
         ]
     );
+    assert_eq!(run.output("subject-form"), Some("branch"));
+    assert_eq!(
+        run.output("suggested-pattern"),
+        Some("repo:octo-org/octo-repo:ref:refs/heads/*")
+    );
+    assert_eq!(run.output("findings"), Some("[]"));
     assert!(
         run.view.annotations().is_empty(),
         "{:?}",
@@ -130,12 +139,13 @@ async fn subject_mismatch_fails_with_error_annotation_and_outputs() {
         ..Job::default()
     };
     let provider = provider_for(&job).await;
+    let patterns = "repo:octo-org/octo-repo:ref:refs/heads/main\nrepo:octo-org/other:*";
     let run = run_with(
         Some(&provider),
-        &[(
-            "subject-pattern",
-            "repo:octo-org/octo-repo:ref:refs/heads/main\nrepo:octo-org/other:*",
-        )],
+        &[
+            ("audience", "sts.amazonaws.com"),
+            ("subject-pattern", patterns),
+        ],
         &[],
     )
     .await;
@@ -143,43 +153,56 @@ async fn subject_mismatch_fails_with_error_annotation_and_outputs() {
     let annotations = run.view.annotations();
     assert_eq!(annotations.len(), 1, "{annotations:?}");
     assert_eq!(annotations[0].name, "error");
-    assert_eq!(annotations[0].properties["title"], "OIDC subject mismatch");
-    assert!(annotations[0]
-        .data
-        .contains("repo:octo-org/octo-repo:environment:prod"));
-    assert!(annotations[0].data.contains("`repo:octo-org/other:*`"));
+    assert_eq!(annotations[0].properties["title"], "Subject form mismatch");
+    let data = &annotations[0].data;
+    assert!(
+        data.contains("sub `repo:octo-org/octo-repo:environment:prod` is the environment form"),
+        "{data}"
+    );
+    assert!(
+        data.contains("the job declares environment `prod`"),
+        "{data}"
+    );
+    assert!(
+        data.contains("the pattern expects the branch ref form\n"),
+        "{data}"
+    );
     let log = run.view.log_text();
     assert!(
-        log.contains("actual sub   repo:octo-org/octo-repo:environment:prod"),
+        log.contains("Subject check failed: sub matches none of"),
         "{log}"
     );
     assert!(
         log.contains("    - repo:octo-org/octo-repo:ref:refs/heads/main"),
         "{log}"
     );
+    assert!(log.contains(r#""token.actions.githubusercontent.com:sub": "repo:octo-org/octo-repo:environment:prod""#), "{log}");
     assert_eq!(run.output("matched"), Some("false"));
     assert_eq!(run.output("environment"), Some("prod"));
+    assert_eq!(run.output("subject-form"), Some("environment"));
+    let findings: serde_json::Value =
+        serde_json::from_str(run.output("findings").unwrap()).unwrap();
+    assert_eq!(findings[0]["id"], "subject-form-environment");
+    assert_eq!(findings[0]["severity"], "error");
 }
 
 #[tokio::test]
 async fn mismatch_only_warns_when_fail_on_mismatch_is_false() {
     let provider = provider_for(&Job::default()).await;
-    let run = run_with(
-        Some(&provider),
-        &[
-            (
-                "subject-pattern",
-                "repo:octo-org/octo-repo:environment:prod",
-            ),
-            ("fail-on-mismatch", "false"),
-        ],
-        &[],
-    )
-    .await;
+    let inputs = [
+        ("audience", "sts.amazonaws.com"),
+        (
+            "subject-pattern",
+            "repo:octo-org/octo-repo:environment:prod",
+        ),
+        ("fail-on-mismatch", "false"),
+    ];
+    let run = run_with(Some(&provider), &inputs, &[]).await;
     assert_eq!(run.status, ExitStatus::Success);
     let annotations = run.view.annotations();
-    assert_eq!(annotations.len(), 1);
+    assert_eq!(annotations.len(), 1, "{annotations:?}");
     assert_eq!(annotations[0].name, "warning");
+    assert_eq!(annotations[0].properties["title"], "Subject form mismatch");
     assert_eq!(run.output("matched"), Some("false"));
 }
 
@@ -503,7 +526,10 @@ async fn hostile_claim_values_cannot_inject_commands_or_outputs() {
     let provider = provider_for(&job).await;
     let run = run_with(
         Some(&provider),
-        &[("subject-pattern", "repo:octo-org/octo-repo:*")],
+        &[
+            ("subject-pattern", "repo:octo-org/octo-repo:*"),
+            ("audience", "sts.amazonaws.com"),
+        ],
         &[],
     )
     .await;

@@ -1,0 +1,728 @@
+//! The analysis: checks the claims against what the user expects and explains every mismatch
+//! as a [`Finding`]. Pure: the clock and the expectations are passed in.
+
+use serde_json::Value;
+
+use crate::claims::Claims;
+use crate::consumer::{gcp_audience_problem, Consumer};
+use crate::findings::{Finding, Severity};
+use crate::pattern::{string_like, string_like_ignoring_case, PatternSet};
+use crate::snippets::{self, Snippets};
+use crate::subject::{self, classify, Context, SubjectForm};
+
+/// GCP's limit on a mapped `google.subject`.
+pub const GCP_SUBJECT_LIMIT: usize = 127;
+/// Tolerance for clock differences, as the clouds allow.
+const LEEWAY: i64 = 60;
+
+/// One `name=pattern` line of the `claims` input.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClaimExpectation {
+    /// The claim's name, e.g. `environment`.
+    pub name: String,
+    /// A `StringLike` pattern its value must match.
+    pub pattern: String,
+}
+
+/// A `claims` line without `=`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("claim expectation `{0}` is not of the form `name=pattern`")]
+pub struct BadClaimExpectation(pub String);
+
+/// Parses the `claims` input: one `name=pattern` per line, blank lines ignored.
+pub fn parse_claim_expectations(text: &str) -> Result<Vec<ClaimExpectation>, BadClaimExpectation> {
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(|line| match line.split_once('=') {
+            Some((name, pattern)) if !name.trim().is_empty() => Ok(ClaimExpectation {
+                name: name.trim().to_owned(),
+                pattern: pattern.trim().to_owned(),
+            }),
+            _ => Err(BadClaimExpectation(line.to_owned())),
+        })
+        .collect()
+}
+
+/// What the user expects of the token.
+#[derive(Debug, Clone, Default)]
+pub struct Expectations {
+    /// `subject-pattern`: any must match.
+    pub subject_patterns: PatternSet,
+    /// `claims`: all must hold.
+    pub claims: Vec<ClaimExpectation>,
+    /// `audience`: the audience requested (or, offline, expected).
+    pub audience: Option<String>,
+    /// `issuer`: the issuer the consumer is configured with.
+    pub issuer: Option<String>,
+    /// `provider`: who will consume the token.
+    pub consumer: Option<Consumer>,
+    /// `job-environment`: predict the token of a job with this environment.
+    pub job_environment: Option<String>,
+}
+
+impl Expectations {
+    /// The audience the consumer will accept: the explicit one, else the consumer's default.
+    pub fn expected_audience(&self) -> Option<String> {
+        self.audience.clone().or_else(|| {
+            self.consumer
+                .and_then(Consumer::default_audience)
+                .map(str::to_owned)
+        })
+    }
+}
+
+/// When the analysis runs.
+#[derive(Debug, Clone, Copy)]
+pub struct Clock {
+    /// Now, in seconds since the epoch.
+    pub now: i64,
+    /// The token was just issued (the action), so `iat` should be about now.
+    pub fresh: bool,
+}
+
+/// The analysis of one token.
+#[derive(Debug, Clone)]
+pub struct Analysis {
+    /// The claims checked: the token's, or the predicted ones with `job-environment`.
+    pub claims: Claims,
+    /// The environment the claims were predicted for, if any.
+    pub predicted_for: Option<String>,
+    /// The form of the checked `sub`.
+    pub subject_form: SubjectForm,
+    /// Every finding, errors first.
+    pub findings: Vec<Finding>,
+    /// Patterns that match the checked `sub`, narrowest first.
+    pub suggestions: Vec<String>,
+    /// Ready-to-paste policy snippets.
+    pub snippets: Snippets,
+}
+
+impl Analysis {
+    /// True when every requested check passed (no error finding).
+    pub fn passed(&self) -> bool {
+        !crate::findings::any_error(&self.findings)
+    }
+
+    /// The suggested pattern output: a wildcard variant in the user's style, else the exact sub.
+    pub fn suggested_pattern(&self) -> Option<&str> {
+        self.suggestions.last().map(String::as_str)
+    }
+}
+
+/// Analyzes `claims` against `expect`.
+pub fn analyze(claims: &Claims, expect: &Expectations, clock: Clock) -> Analysis {
+    let mut findings = Vec::new();
+    let (claims, predicted_for) = match &expect.job_environment {
+        Some(env) => match predict(claims, env) {
+            Some(predicted) => {
+                findings.push(prediction_notice(claims, &predicted, env));
+                (predicted, Some(env.clone()))
+            }
+            None => {
+                findings.push(Finding::new(
+                    "prediction-unavailable",
+                    Severity::Warning,
+                    "Cannot predict the deploy job's subject",
+                    format!("the subject `{}` is in a form GitHub does not issue, so the subject for environment `{env}` cannot be derived from it", claims.subject().unwrap_or_default()),
+                    "check this token's own subject instead: remove `job-environment`",
+                ));
+                (claims.clone(), None)
+            }
+        },
+        None => (claims.clone(), None),
+    };
+    let sub = claims.subject().unwrap_or_default().to_owned();
+    let subject_form = classify(&sub);
+    check_subject(&claims, &sub, &subject_form, expect, &mut findings);
+    check_claims(&claims, expect, &mut findings);
+    check_audience(&claims, expect, &mut findings);
+    check_issuer(&claims, expect, &mut findings);
+    check_workflows(&claims, expect, &mut findings);
+    check_time(&claims, clock, &mut findings);
+    check_gcp_length(&sub, expect, &mut findings);
+    let suggestions = if sub.is_empty() {
+        Vec::new()
+    } else {
+        subject::suggest_patterns(&sub, expect.subject_patterns.patterns())
+    };
+    let snippets = snippets::build(&claims, suggestions.last().map(String::as_str), expect);
+    findings.sort_by_key(|f| f.severity);
+    Analysis {
+        claims,
+        predicted_for,
+        subject_form,
+        findings,
+        suggestions,
+        snippets,
+    }
+}
+
+/// The claims a job with environment `env` would receive: `sub` re-derived, `environment` set.
+pub fn predict(claims: &Claims, env: &str) -> Option<Claims> {
+    let sub = subject::predict_with_environment(claims.subject()?, env)?;
+    let mut predicted = claims.clone();
+    predicted.0.insert("sub".into(), Value::String(sub));
+    predicted
+        .0
+        .insert("environment".into(), Value::String(env.to_owned()));
+    Some(predicted)
+}
+
+fn prediction_notice(actual: &Claims, predicted: &Claims, env: &str) -> Finding {
+    Finding::new(
+        "prediction",
+        Severity::Notice,
+        "Checks run on a predicted token",
+        format!(
+            "this is a prediction: a job with `environment: {env}` will receive sub `{}` (this job's token has `{}`); the checks below apply to the prediction",
+            predicted.subject().unwrap_or_default(),
+            actual.subject().unwrap_or_default()
+        ),
+        "run oidc-preflight inside the deploy job itself to check its real token",
+    )
+}
+
+/// Why GitHub chose this form, from the other claims.
+fn why_form(form: &SubjectForm, claims: &Claims) -> String {
+    let env = claims.str("environment");
+    let event = claims.str("event_name").unwrap_or("unknown");
+    match form.context() {
+        _ if matches!(form, SubjectForm::Custom { .. }) => format!(
+            "a customized subject template is in force for this repository or organization (keys: {})",
+            match form {
+                SubjectForm::Custom { pairs, .. } => pairs.iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>().join(", "),
+                _ => String::new(),
+            }
+        ),
+        Some(Context::Environment(name)) => format!(
+            "the job declares environment `{}`, so GitHub issued the environment form, which takes precedence over the pull_request and ref forms",
+            env.unwrap_or(name)
+        ),
+        Some(Context::PullRequest) => format!(
+            "the event is `{event}` and the job declares no environment, so GitHub issued the pull_request form, which takes precedence over the ref form"
+        ),
+        Some(Context::Tag(tag)) => format!(
+            "the workflow runs for the tag `{tag}` (event `{event}`, no environment), so GitHub issued the tag ref form; a pattern pinning a branch never matches a tag push"
+        ),
+        Some(Context::Branch(branch)) => format!(
+            "the workflow runs on branch `{branch}` (event `{event}`) and the job declares no environment, so GitHub issued the branch ref form"
+        ),
+        Some(Context::OtherRef(r)) => format!("the workflow runs for ref `{r}` (event `{event}`) with no environment, so GitHub issued the ref form"),
+        None => "GitHub did not issue a recognizable subject form".to_owned(),
+    }
+}
+
+fn check_subject(
+    claims: &Claims,
+    sub: &str,
+    form: &SubjectForm,
+    expect: &Expectations,
+    findings: &mut Vec<Finding>,
+) {
+    let patterns = expect.subject_patterns.patterns();
+    if patterns.is_empty() {
+        if matches!(form, SubjectForm::Custom { .. }) {
+            findings.push(Finding::new(
+                "subject-form-custom",
+                Severity::Notice,
+                "Customized subject template",
+                format!("sub `{sub}` uses {}", form.describe()),
+                "trust policies must match this template, not the default `repo:OWNER/REPO:...` form",
+            ));
+        }
+        return;
+    }
+    if claims.subject().is_none() {
+        findings.push(Finding::new(
+            "subject-absent",
+            Severity::Error,
+            "No sub claim",
+            "the token has no `sub` claim, so no subject pattern can match",
+            "GitHub always issues `sub`: check that the token comes from GitHub Actions",
+        ));
+        return;
+    }
+    if expect.subject_patterns.matches(sub) {
+        return;
+    }
+    let before = findings.len();
+    explain_case(sub, patterns, findings);
+    explain_immutable(sub, form, patterns, findings);
+    explain_form(claims, sub, form, patterns, findings);
+    if findings.len() == before {
+        findings.push(Finding::new(
+            "subject-mismatch",
+            Severity::Error,
+            "OIDC subject mismatch",
+            format!("sub `{sub}` matches none of the subject patterns: {}", list(patterns)),
+            format!("make the trust policy match `{sub}`, or run the job so that it gets the subject the policy names"),
+        ));
+    }
+}
+
+fn explain_case(sub: &str, patterns: &[String], findings: &mut Vec<Finding>) {
+    if let Some((pattern, (theirs, ours))) = patterns
+        .iter()
+        .find_map(|p| subject::case_only_difference(p, sub).map(|d| (p, d)))
+    {
+        findings.push(Finding::new(
+            "case-only-mismatch",
+            Severity::Error,
+            "Subject differs only by case",
+            format!(
+                "pattern `{pattern}` matches sub `{sub}` only if case is ignored: `{theirs}` in the pattern, `{ours}` in the token; GitHub ignores case in owner and repository names, but AWS, Azure (AADSTS7002138) and GCP compare case-sensitively"
+            ),
+            format!("write `{ours}` exactly as the token has it"),
+        ));
+    }
+}
+
+fn explain_immutable(
+    sub: &str,
+    form: &SubjectForm,
+    patterns: &[String],
+    findings: &mut Vec<Finding>,
+) {
+    let Some(repo) = form.repo() else { return };
+    for pattern in patterns {
+        let pform = classify(pattern);
+        let Some(prepo) = pform.repo() else { continue };
+        if prepo.ids.is_some() == repo.ids.is_some() {
+            continue;
+        }
+        let message = if repo.ids.is_some() {
+            format!(
+                "the token uses the immutable subject form `{}` (repositories created, renamed or transferred since 2026-07-15, or opted in), but pattern `{pattern}` uses `{}/{}`",
+                repo.render(), prepo.owner, prepo.repo
+            )
+        } else {
+            format!(
+                "pattern `{pattern}` uses the immutable form `{}`, but the token has `{}`: this repository does not use immutable subjects",
+                prepo.render(), repo.render()
+            )
+        };
+        findings.push(Finding::new(
+            "immutable-subject",
+            Severity::Error,
+            "Immutable subject form differs",
+            message,
+            format!("match the form the token uses: `{sub}`; `GET /repos/OWNER/REPO/actions/oidc/customization/sub` shows `use_immutable_subject`"),
+        ));
+        return;
+    }
+}
+
+fn explain_form(
+    claims: &Claims,
+    sub: &str,
+    form: &SubjectForm,
+    patterns: &[String],
+    findings: &mut Vec<Finding>,
+) {
+    // A pattern whose wildcards cover the context could be any form; only patterns of a
+    // recognizable form say which form the user expected.
+    let pattern_forms: Vec<SubjectForm> = patterns
+        .iter()
+        .map(|p| classify(p))
+        .filter(|f| !matches!(f, SubjectForm::Unrecognized))
+        .collect();
+    if pattern_forms.is_empty() || pattern_forms.iter().any(|p| p.kind() == form.kind()) {
+        return;
+    }
+    let mut expected_dedup: Vec<String> = pattern_forms.iter().map(SubjectForm::describe).collect();
+    expected_dedup.dedup();
+    let id = match form.kind() {
+        "environment" => "subject-form-environment",
+        "pull-request" => "subject-form-pull-request",
+        "branch" => "subject-form-branch",
+        "tag" => "subject-form-tag",
+        "ref" => "subject-form-ref",
+        "custom" => "subject-form-custom",
+        _ => "subject-form-unrecognized",
+    };
+    let hint = match form.context() {
+        Some(Context::Environment(name)) => format!(
+            "allow `{sub}` in the trust policy (jobs with `environment: {name}` always get this form), or remove `environment:` from the job if the policy is meant for {}",
+            expected_dedup.join(" or ")
+        ),
+        _ if pattern_forms.iter().any(|p| p.kind() == "environment") => format!(
+            "the policy expects the environment form: give this job `environment:` with the name in the pattern, or allow `{sub}`"
+        ),
+        _ if pattern_forms.iter().any(|p| matches!(p, SubjectForm::Custom { .. })) => {
+            "the pattern is a customized template, but the token has the default form: the customization is not in force for this repository (check `GET /repos/OWNER/REPO/actions/oidc/customization/sub`)".to_owned()
+        }
+        _ => format!("allow `{sub}` in the trust policy (suggested patterns are in the report)"),
+    };
+    findings.push(Finding::new(
+        id,
+        Severity::Error,
+        "Subject form mismatch",
+        format!(
+            "sub `{sub}` is {}: {}; the pattern expects {}",
+            form.describe(),
+            why_form(form, claims),
+            expected_dedup.join(" or ")
+        ),
+        hint,
+    ));
+}
+
+/// Claim values as the matcher sees them: each element of an array, else the text.
+fn claim_values(claims: &Claims, name: &str) -> Option<Vec<String>> {
+    match claims.get(name)? {
+        Value::Null => None,
+        Value::Array(items) => Some(
+            items
+                .iter()
+                .map(|v| {
+                    v.as_str()
+                        .map(str::to_owned)
+                        .unwrap_or_else(|| v.to_string())
+                })
+                .collect(),
+        ),
+        _ => claims.text(name).map(|v| vec![v]),
+    }
+}
+
+fn absent_reason(name: &str) -> &'static str {
+    match name {
+        "environment" => {
+            "the job declares no `environment:`, and GitHub only sets this claim for jobs that do"
+        }
+        "head_ref" | "base_ref" => "GitHub sets it only for pull_request events",
+        "enterprise" | "enterprise_id" => {
+            "GitHub sets it only for repositories owned by an enterprise account"
+        }
+        _ => "GitHub did not include it in this token",
+    }
+}
+
+fn check_claims(claims: &Claims, expect: &Expectations, findings: &mut Vec<Finding>) {
+    for e in &expect.claims {
+        match claim_values(claims, &e.name) {
+            None => findings.push(Finding::new(
+                "claim-absent",
+                Severity::Error,
+                "Expected claim is absent",
+                format!("claim `{}` is absent ({}), so it cannot match `{}`", e.name, absent_reason(&e.name), e.pattern),
+                if e.name == "environment" {
+                    "add `environment: NAME` to the job that requests the token, or drop the expectation".to_owned()
+                } else {
+                    format!("drop the expectation on `{}` or make the job produce it", e.name)
+                },
+            )),
+            Some(values) if values.iter().any(|v| string_like(&e.pattern, v)) => {}
+            Some(values) => {
+                let shown = values.join("`, `");
+                let case_only = values.iter().any(|v| string_like_ignoring_case(&e.pattern, v));
+                findings.push(Finding::new(
+                    "claim-mismatch",
+                    Severity::Error,
+                    "Expected claim differs",
+                    format!(
+                        "claim `{}` is `{shown}`, which does not match `{}`{}",
+                        e.name,
+                        e.pattern,
+                        if case_only { " (it would if case were ignored; consumers compare case-sensitively)" } else { "" }
+                    ),
+                    format!("expect `{}={shown}`, or change what the job runs with", e.name),
+                ));
+            }
+        }
+    }
+}
+
+/// GitHub's default audience is the owner URL, `https://github.com/OWNER` (or the GHES host).
+fn is_default_audience(aud: &str, claims: &Claims) -> bool {
+    let owner = claims.str("repository_owner").unwrap_or_default();
+    aud.starts_with("https://")
+        && !owner.is_empty()
+        && aud
+            .trim_end_matches('/')
+            .rsplit('/')
+            .next()
+            .is_some_and(|last| last.eq_ignore_ascii_case(owner))
+}
+
+fn check_audience(claims: &Claims, expect: &Expectations, findings: &mut Vec<Finding>) {
+    let auds = claim_values(claims, "aud").unwrap_or_default();
+    let consumer_name = expect
+        .consumer
+        .map(Consumer::name)
+        .unwrap_or("the consumer");
+    let expected = expect.expected_audience();
+    let default = auds.iter().find(|a| is_default_audience(a, claims));
+    match (&expected, default) {
+        (Some(want), Some(default)) if !auds.contains(want) => findings.push(Finding::new(
+            "audience-is-default",
+            Severity::Error,
+            "No audience was requested",
+            format!("aud is `{default}`, GitHub's default (the owner URL), because no audience was requested; {consumer_name} expects `{want}`{}",
+                expect.consumer.map(|c| format!(" and answers `{}`", c.audience_error())).unwrap_or_default()),
+            format!("request the audience: `audience: {want}`"),
+        )),
+        (None, Some(default)) => findings.push(Finding::new(
+            "audience-is-default",
+            Severity::Notice,
+            "No audience was requested",
+            format!("aud is `{default}`, GitHub's default (the owner URL), because no audience was requested"),
+            "clouds expect their own audience: `sts.amazonaws.com` (AWS), `api://AzureADTokenExchange` (Azure), the workload identity provider URL (GCP), `pypi`, `crates.io`, `npm:registry.npmjs.org`; set `audience` or `provider`",
+        )),
+        (Some(want), None) if !auds.contains(want) => findings.push(Finding::new(
+            "audience-mismatch",
+            Severity::Error,
+            "Audience mismatch",
+            format!("aud is `{}`, but {consumer_name} expects `{want}`", auds.join("`, `")),
+            format!("request `audience: {want}`, or configure {consumer_name} to accept the audience the token has"),
+        )),
+        _ => {}
+    }
+    if expect.consumer == Some(Consumer::Gcp) {
+        let audience = expected
+            .or_else(|| auds.first().cloned())
+            .unwrap_or_default();
+        if let Some(problem) = gcp_audience_problem(&audience) {
+            findings.push(Finding::new(
+                "audience-gcp-format",
+                Severity::Error,
+                "Malformed GCP audience",
+                format!("the GCP audience `{audience}` is malformed: {problem}"),
+                "use the provider's full resource URL: `https://iam.googleapis.com/projects/NUMBER/locations/global/workloadIdentityPools/POOL/providers/PROVIDER`",
+            ));
+        }
+    }
+}
+
+fn check_issuer(claims: &Claims, expect: &Expectations, findings: &mut Vec<Finding>) {
+    let iss = claims.str("iss").unwrap_or_default();
+    const ROOT: &str = "https://token.actions.githubusercontent.com";
+    if let Some(slug) = iss
+        .strip_prefix(ROOT)
+        .and_then(|r| r.strip_prefix('/'))
+        .filter(|s| !s.is_empty())
+    {
+        findings.push(Finding::new(
+            "issuer-enterprise-slug",
+            Severity::Notice,
+            "Enterprise-specific issuer",
+            format!("iss is `{iss}`: the enterprise `{slug}` uses a unique issuer URL; its signing keys stay on the root host"),
+            format!("register `{iss}` (not the root URL) as the OIDC provider in the cloud; AWS condition keys become `token.actions.githubusercontent.com/{slug}:sub` and `:aud`"),
+        ));
+    } else if iss.starts_with("https://token.actions.")
+        && iss.trim_end_matches('/').ends_with(".ghe.com")
+    {
+        findings.push(Finding::new(
+            "issuer-ghe-com",
+            Severity::Notice,
+            "GHE.com issuer",
+            format!(
+                "iss is `{iss}`, a GitHub Enterprise Cloud with data residency (GHE.com) issuer"
+            ),
+            format!("register `{iss}` as the OIDC provider; the github.com issuer does not apply"),
+        ));
+    } else if iss.trim_end_matches('/').ends_with("/_services/token") {
+        findings.push(Finding::new(
+            "issuer-ghes",
+            Severity::Notice,
+            "GitHub Enterprise Server issuer",
+            format!("iss is `{iss}`, a GitHub Enterprise Server"),
+            format!("the cloud must reach `{}/.well-known/openid-configuration` and its JWKS over the internet; register exactly `{iss}` (AWS: `No OpenIDConnect provider found in your account for {iss}` means it is not registered)", iss.trim_end_matches('/')),
+        ));
+    }
+    if iss.ends_with('/') {
+        findings.push(Finding::new(
+            "issuer-trailing-slash",
+            Severity::Warning,
+            "Issuer ends with a slash",
+            format!("the token's iss `{iss}` ends with `/`"),
+            "consumers compare the issuer exactly: register it with the trailing slash, as the token has it",
+        ));
+    }
+    let Some(want) = &expect.issuer else { return };
+    if want == iss {
+        return;
+    }
+    if want.trim_end_matches('/') == iss.trim_end_matches('/') {
+        findings.push(Finding::new(
+            "issuer-trailing-slash",
+            Severity::Error,
+            "Issuer differs by a trailing slash",
+            format!("the expected issuer `{want}` and the token's iss `{iss}` differ only by a trailing `/` (Azure: `AADSTS700211: No matching federated identity record found for presented assertion issuer`)"),
+            format!("configure the issuer exactly as `{iss}`"),
+        ));
+    } else {
+        findings.push(Finding::new(
+            "issuer-mismatch",
+            Severity::Error,
+            "Issuer mismatch",
+            format!("the token's iss is `{iss}`, but `{want}` is expected"),
+            format!("configure the consumer with the issuer `{iss}`; an enterprise slug or GHES host changes it"),
+        ));
+    }
+}
+
+/// The workflow file name from a `workflow_ref` (`o/r/.github/workflows/deploy.yml@refs/heads/main`).
+fn workflow_file(workflow_ref: &str) -> &str {
+    let path = workflow_ref.split('@').next().unwrap_or(workflow_ref);
+    path.rsplit('/').next().unwrap_or(path)
+}
+
+fn check_workflows(claims: &Claims, expect: &Expectations, findings: &mut Vec<Finding>) {
+    let (Some(top), Some(job)) = (claims.str("workflow_ref"), claims.str("job_workflow_ref"))
+    else {
+        return;
+    };
+    let registry = expect.consumer.filter(|c| c.is_registry());
+    if top != job {
+        findings.push(Finding::new(
+            "reusable-workflow",
+            if registry.is_some() { Severity::Warning } else { Severity::Notice },
+            "Job runs in a reusable workflow",
+            format!("job_workflow_ref `{job}` differs from workflow_ref `{top}`: this job runs in a reusable workflow called by `{}`", workflow_file(top)),
+            format!(
+                "AWS, Azure and GCP policies that name a workflow must use `job_workflow_ref` (`{job}`); PyPI, crates.io and npm trusted publishers match the calling workflow `{}` from workflow_ref; the caller's `permissions:` must grant `id-token: write` too",
+                workflow_file(top)
+            ),
+        ));
+    }
+    if let Some(registry) = registry {
+        findings.push(Finding::new(
+            "trusted-publisher-claims",
+            Severity::Notice,
+            "What the registry matches",
+            format!(
+                "{} matches repository `{}`, workflow file `{}` and environment `{}`",
+                registry.name(),
+                claims.str("repository").unwrap_or_default(),
+                workflow_file(top),
+                claims.str("environment").unwrap_or("(none)")
+            ),
+            "the trusted publisher must name exactly this workflow file (renamed files do not match) and, if it requires one, this environment",
+        ));
+    }
+}
+
+fn check_time(claims: &Claims, clock: Clock, findings: &mut Vec<Finding>) {
+    let now = clock.now;
+    if let Some(exp) = claims.timestamp("exp") {
+        let left = exp - now;
+        if left <= 0 {
+            findings.push(Finding::new(
+                "token-expired",
+                Severity::Error,
+                "Token expired",
+                format!("the token expired {} s ago (exp {exp})", -left),
+                "request a new token right before the step that uses it (Azure: `AADSTS700024: Client assertion is not within its valid time range.`)",
+            ));
+        } else if left < LEEWAY {
+            findings.push(Finding::new(
+                "token-expiring",
+                Severity::Warning,
+                "Token about to expire",
+                format!("the token expires in {left} s"),
+                "request the token right before the step that uses it; do not reuse it across long steps or retries",
+            ));
+        }
+    }
+    if let Some(nbf) = claims.timestamp("nbf") {
+        if nbf > now + LEEWAY {
+            findings.push(Finding::new(
+                "token-not-yet-valid",
+                Severity::Error,
+                "Token not yet valid",
+                format!(
+                    "nbf is {} s in the future by this machine's clock",
+                    nbf - now
+                ),
+                "check this machine's clock (NTP); consumers refuse tokens before nbf",
+            ));
+        }
+    }
+    if let Some(iat) = claims.timestamp("iat") {
+        let skew = iat - now;
+        if skew > LEEWAY || (clock.fresh && -skew > LEEWAY) {
+            findings.push(Finding::new(
+                "clock-skew",
+                Severity::Warning,
+                "Clock looks skewed",
+                format!(
+                    "the token was issued at {iat}, {} s {} this machine's clock",
+                    skew.abs(),
+                    if skew > 0 { "ahead of" } else { "behind" }
+                ),
+                "fix the runner's clock (NTP): consumers refuse tokens whose iat or nbf lie in their future (`The token is not yet valid (iat)`)",
+            ));
+        }
+    }
+}
+
+fn check_gcp_length(sub: &str, expect: &Expectations, findings: &mut Vec<Finding>) {
+    if sub.len() <= GCP_SUBJECT_LIMIT {
+        return;
+    }
+    let gcp = expect.consumer == Some(Consumer::Gcp);
+    findings.push(Finding::new(
+        "gcp-subject-too-long",
+        if gcp { Severity::Error } else { Severity::Warning },
+        "Subject too long for GCP",
+        format!(
+            "sub is {} bytes; GCP refuses a mapped google.subject over {GCP_SUBJECT_LIMIT} bytes (`The size of mapped attribute google.subject exceeds the 127 bytes limit`)",
+            sub.len()
+        ),
+        "map `google.subject` to something shorter, e.g. `assertion.repository_id + ':' + assertion.ref`, if the token goes to GCP",
+    ));
+}
+
+fn list(patterns: &[String]) -> String {
+    patterns
+        .iter()
+        .map(|p| format!("`{p}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Why the runner gave no token request variables: a fork pull request, Dependabot, a local
+/// `act` run, or (most often) a missing `id-token: write` permission. `event` is the parsed
+/// `GITHUB_EVENT_PATH` payload, if readable.
+pub fn no_token(facts: &crate::config::RunFacts, event: Option<&Value>) -> Finding {
+    let permission_yaml = "\n\n    permissions:\n      id-token: write\n      contents: read\n\nA `permissions:` block replaces the defaults, so list every permission the job needs.";
+    let fork = event
+        .and_then(|e| e.pointer("/pull_request/head/repo/fork"))
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
+    if facts.act {
+        Finding::new(
+            "no-token-act",
+            Severity::Error,
+            "No OIDC token in a local act run",
+            "this is a local run with `act` (ACT=true), which has no GitHub token service",
+            "test with `oidc-preflight check` on a saved token or `oidc-preflight predict`, or run the workflow on GitHub",
+        )
+    } else if facts.actor.as_deref() == Some("dependabot[bot]") {
+        Finding::new(
+            "no-token-dependabot",
+            Severity::Error,
+            "No OIDC token for Dependabot",
+            "the run was triggered by Dependabot (GITHUB_ACTOR=dependabot[bot]); Dependabot runs get no OIDC token, like fork pull requests",
+            "skip the OIDC steps for Dependabot: `if: github.actor != 'dependabot[bot]'`",
+        )
+    } else if fork {
+        Finding::new(
+            "no-token-fork",
+            Severity::Error,
+            "No OIDC token for a fork pull request",
+            "this is a pull request from a fork; GitHub never gives fork pull requests an OIDC token, even with `id-token: write`",
+            "skip the OIDC steps for forks: `if: github.event.pull_request.head.repo.fork == false`, or deploy from `push` after merge",
+        )
+    } else {
+        Finding::new(
+            "no-token-permission",
+            Severity::Error,
+            "No OIDC token available",
+            "the job lacks `permissions: id-token: write` (or a calling workflow caps it)",
+            format!("grant the job permission to request the token:{permission_yaml} Pull requests from forks never get an OIDC token, even with `id-token: write`; neither do Dependabot runs nor local runs with `act`."),
+        )
+    }
+}

@@ -1,0 +1,156 @@
+//! The job summary (`GITHUB_STEP_SUMMARY`): verdict, claims table, findings with hints, and
+//! the snippets in collapsed sections. Every untrusted value is rendered inert: control
+//! characters escaped, then every ASCII punctuation character written as an HTML entity, so no
+//! Markdown or HTML in a claim value can take effect, and a `|` cannot split a table cell.
+
+use std::io::{self, Write};
+
+use crate::commands::inert;
+use crate::diagnose::Analysis;
+use crate::findings::Severity;
+
+/// Claims shown in the table, in order; the rest are in the JSON section.
+const TABLE_CLAIMS: &[&str] = &[
+    "sub",
+    "aud",
+    "iss",
+    "repository",
+    "repository_owner",
+    "repository_owner_id",
+    "ref",
+    "ref_type",
+    "environment",
+    "event_name",
+    "workflow_ref",
+    "job_workflow_ref",
+    "runner_environment",
+    "exp",
+];
+
+/// Escapes untrusted text for Markdown and HTML.
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in inert(text).chars() {
+        if c.is_ascii_punctuation() {
+            out.push_str(&format!("&#{};", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// A fenced code block whose fence is longer than any run of backticks inside, so the content
+/// cannot close it.
+fn fenced(lang: &str, body: &str) -> String {
+    let longest = body.split(|c| c != '`').map(str::len).max().unwrap_or(0);
+    let fence = "`".repeat(longest.max(2) + 1);
+    format!("{fence}{lang}\n{body}\n{fence}\n")
+}
+
+fn icon(severity: Severity) -> &'static str {
+    match severity {
+        Severity::Error => "❌",
+        Severity::Warning => "⚠️",
+        Severity::Notice => "ℹ️",
+    }
+}
+
+/// Writes the summary for one analysis.
+pub fn write_summary(out: &mut impl Write, analysis: &Analysis) -> io::Result<()> {
+    let verdict = if analysis.passed() {
+        "✅ OIDC preflight passed"
+    } else {
+        "❌ OIDC preflight failed"
+    };
+    writeln!(out, "## {verdict}\n")?;
+    if let Some(env) = &analysis.predicted_for {
+        writeln!(
+            out,
+            "> **Prediction:** the claims below are those a job with environment <code>{}</code> will receive, derived from this job's token.\n",
+            escape(env)
+        )?;
+    }
+    writeln!(out, "| claim | value |\n|---|---|")?;
+    for name in TABLE_CLAIMS {
+        let value = analysis.claims.text(name).map_or_else(
+            || "<em>absent</em>".to_owned(),
+            |v| format!("<code>{}</code>", escape(&v)),
+        );
+        writeln!(out, "| <code>{name}</code> | {value} |")?;
+    }
+    writeln!(
+        out,
+        "\n**Subject form:** {}\n",
+        escape(&analysis.subject_form.describe())
+    )?;
+    if !analysis.findings.is_empty() {
+        writeln!(out, "### Findings\n")?;
+        for f in &analysis.findings {
+            writeln!(
+                out,
+                "- {} **{}** (<code>{}</code>): {}<br>*Hint:* {}",
+                icon(f.severity),
+                escape(&f.title),
+                f.id,
+                escape(&f.message),
+                escape(&f.hint)
+            )?;
+        }
+        writeln!(out)?;
+    }
+    if !analysis.suggestions.is_empty() {
+        writeln!(out, "### Subject patterns that match\n")?;
+        for s in &analysis.suggestions {
+            writeln!(out, "- <code>{}</code>", escape(s))?;
+        }
+        writeln!(out)?;
+    }
+    for (title, lang, body) in [
+        ("AWS trust policy condition", "json", &analysis.snippets.aws),
+        (
+            "Azure federated identity credential",
+            "json",
+            &analysis.snippets.azure,
+        ),
+        (
+            "GCP attribute mapping and condition",
+            "text",
+            &analysis.snippets.gcp,
+        ),
+        (
+            "All claims",
+            "json",
+            &serde_json::to_string_pretty(&serde_json::Value::Object(analysis.claims.0.clone()))
+                .unwrap_or_default(),
+        ),
+    ] {
+        writeln!(
+            out,
+            "<details><summary>{title}</summary>\n\n{}\n</details>\n",
+            fenced(lang, body)
+        )?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escape_neutralizes_markdown_and_html() {
+        let e = escape("a|b `c` <script>x</script> **d** [l](u) &amp;\n::x");
+        for bad in ["|", "`", "<", ">", "*", "[", "](", "&amp;", "\n"] {
+            assert!(!e.contains(bad), "{bad:?} in {e}");
+        }
+        assert!(e.starts_with("a&#124;b "));
+    }
+
+    #[test]
+    fn fence_outgrows_backticks_in_content() {
+        let block = fenced("json", "x ````` y");
+        assert!(block.starts_with("``````json\n"), "{block}");
+        assert!(block.ends_with("\n``````\n"));
+    }
+}
