@@ -1,13 +1,15 @@
 //! Command-line parsing, kept apart from the work so it can be tested.
 
-use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// Check the GitHub Actions OIDC token before your deploy step fails.
 ///
 /// With no arguments, runs as the GitHub Action: reads the inputs (INPUT_*) and the runner's
 /// token variables (ACTIONS_ID_TOKEN_REQUEST_URL, ACTIONS_ID_TOKEN_REQUEST_TOKEN) from the
-/// environment, fetches and masks the token, prints its claims, checks the subject and writes
-/// step outputs.
+/// environment, fetches and masks the token, explains its claims, runs the checks and writes
+/// step outputs and a job summary.
 ///
 /// Exit codes: 0 success, 1 a check failed, 2 bad input or usage, 3 no token could be
 /// obtained, 4 the token is malformed.
@@ -24,6 +26,104 @@ pub struct Cli {
 pub enum Command {
     /// Run the action (the same as no arguments).
     Action,
+    /// Check a token you have (from a failed run, or minted by hand), offline.
+    ///
+    /// Reads the JWT from a file or standard input, decodes it, runs the same checks as the
+    /// action and prints the report. Never prints the token.
+    Check(CheckArgs),
+    /// Predict the `sub` and `aud` GitHub will issue to a job, and check them, offline.
+    ///
+    /// Answers "what will my deploy job's token say?" before it runs.
+    Predict(PredictArgs),
+}
+
+/// How to print the report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// A readable report.
+    Text,
+    /// One JSON object (findings, suggestions, snippets, claims).
+    Json,
+}
+
+/// The checks, as the action's inputs.
+#[derive(Debug, Clone, Args)]
+pub struct CheckOptions {
+    /// A pattern `sub` must match (AWS StringLike: `*`, `?`); repeat for alternatives.
+    #[arg(long = "subject-pattern", value_name = "PATTERN")]
+    pub subject_patterns: Vec<String>,
+    /// A claim that must match, as `name=pattern`; repeat, all must hold.
+    #[arg(long = "claim", value_name = "NAME=PATTERN")]
+    pub claims: Vec<String>,
+    /// The audience the consumer expects (default: the provider's).
+    #[arg(long)]
+    pub audience: Option<String>,
+    /// The issuer the consumer is configured with.
+    #[arg(long)]
+    pub issuer: Option<String>,
+    /// Who consumes the token: aws, azure, gcp, pypi, crates-io, npm.
+    #[arg(long, value_name = "NAME")]
+    pub provider: Option<String>,
+    /// Check the token a job with this environment would get, predicted from this token.
+    #[arg(long, value_name = "NAME")]
+    pub job_environment: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
+
+/// `oidc-preflight check`.
+#[derive(Debug, Clone, Args)]
+pub struct CheckArgs {
+    /// File holding the JWT; `-` or nothing reads standard input.
+    #[arg(value_name = "TOKEN_FILE")]
+    pub token: Option<PathBuf>,
+    /// The checks.
+    #[command(flatten)]
+    pub checks: CheckOptions,
+}
+
+/// `oidc-preflight predict`.
+#[derive(Debug, Clone, Args)]
+pub struct PredictArgs {
+    /// The repository, `OWNER/REPO`.
+    #[arg(long)]
+    pub repository: String,
+    /// The git ref the job runs for.
+    #[arg(long = "ref", default_value = "refs/heads/main", value_name = "REF")]
+    pub git_ref: String,
+    /// The triggering event (`push`, `pull_request`, `workflow_dispatch`, ...).
+    #[arg(long, default_value = "push")]
+    pub event: String,
+    /// The job's `environment:`, if any.
+    #[arg(long)]
+    pub environment: Option<String>,
+    /// A customized subject template, as in the OIDC customization API
+    /// (e.g. `repo,context,job_workflow_ref`).
+    #[arg(long, value_delimiter = ',', value_name = "KEYS")]
+    pub include_claim_keys: Vec<String>,
+    /// The owner's numeric id, for the immutable subject form (with --repository-id).
+    #[arg(long, value_name = "ID")]
+    pub owner_id: Option<String>,
+    /// The repository's numeric id, for the immutable subject form (with --owner-id).
+    #[arg(long, value_name = "ID")]
+    pub repository_id: Option<String>,
+    /// The workflow file name (for workflow_ref and job_workflow_ref).
+    #[arg(long, default_value = "deploy.yml", value_name = "FILE")]
+    pub workflow: String,
+    /// The issuer, for enterprise slugs, GHE.com or GHES.
+    #[arg(
+        long = "token-issuer",
+        default_value = "https://token.actions.githubusercontent.com",
+        value_name = "URL"
+    )]
+    pub token_issuer: String,
+    /// Any other claim value a template needs, as `name=value`; repeatable.
+    #[arg(long = "set", value_name = "NAME=VALUE")]
+    pub set: Vec<String>,
+    /// The checks.
+    #[command(flatten)]
+    pub checks: CheckOptions,
 }
 
 impl Cli {
@@ -54,5 +154,42 @@ mod tests {
             .command
             .is_none());
         assert!(Cli::parse_from_args(["oidc-preflight", "--bogus"]).is_err());
+    }
+
+    #[test]
+    fn check_and_predict_parse() {
+        let cli = Cli::parse_from_args([
+            "oidc-preflight",
+            "check",
+            "t.jwt",
+            "--subject-pattern",
+            "a",
+            "--subject-pattern",
+            "b",
+            "--claim",
+            "environment=prod",
+            "--format",
+            "json",
+        ])
+        .unwrap();
+        let Some(Command::Check(args)) = cli.command else {
+            panic!("check expected")
+        };
+        assert_eq!(args.checks.subject_patterns, ["a", "b"]);
+        assert_eq!(args.checks.format, Format::Json);
+        let cli = Cli::parse_from_args([
+            "oidc-preflight",
+            "predict",
+            "--repository",
+            "o/r",
+            "--include-claim-keys",
+            "repo,context",
+        ])
+        .unwrap();
+        let Some(Command::Predict(args)) = cli.command else {
+            panic!("predict expected")
+        };
+        assert_eq!(args.include_claim_keys, ["repo", "context"]);
+        assert_eq!(args.git_ref, "refs/heads/main");
     }
 }

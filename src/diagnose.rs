@@ -342,6 +342,9 @@ fn explain_form(
         _ => "subject-form-unrecognized",
     };
     let hint = match form.context() {
+        _ if matches!(form, SubjectForm::Custom { .. }) => format!(
+            "a customized subject template is in force: make the trust policy match `{sub}`, or restore the default form with `PUT /repos/OWNER/REPO/actions/oidc/customization/sub` and `{{\"use_default\": true}}`"
+        ),
         Some(Context::Environment(name)) => format!(
             "allow `{sub}` in the trust policy (jobs with `environment: {name}` always get this form), or remove `environment:` from the job if the policy is meant for {}",
             expected_dedup.join(" or ")

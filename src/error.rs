@@ -87,7 +87,7 @@ impl Error {
             Error::Request(e) => e.hint(),
             Error::Malformed(e) => Some(e.hint().to_owned()),
             Error::Output(_) | Error::Io(_) => Some(
-                "check that GITHUB_OUTPUT names a writable file; the runner sets it, so do not override it".to_owned(),
+                "check that GITHUB_OUTPUT and GITHUB_STEP_SUMMARY name writable files (the runner sets them, so do not override them) and that the output is not a closed pipe".to_owned(),
             ),
         }
     }

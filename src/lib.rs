@@ -27,6 +27,7 @@ pub mod consumer;
 pub mod diagnose;
 pub mod error;
 pub mod findings;
+pub mod offline;
 pub mod outputs;
 pub mod pattern;
 mod random;

@@ -1,9 +1,11 @@
 //! The binary: parse arguments, read the environment once, run, exit with the status.
 
-use std::io::Write;
+use std::io::{IsTerminal, Read, Write};
 use std::process::ExitCode;
+use std::time::{SystemTime, UNIX_EPOCH};
 
-use oidc_preflight::cli::{Cli, Command};
+use oidc_preflight::cli::{CheckArgs, Cli, Command};
+use oidc_preflight::offline::{self, Sink};
 use oidc_preflight::{config::ActionConfig, report_error, run_action, Env, Error, ExitStatus};
 
 fn main() -> ExitCode {
@@ -19,33 +21,79 @@ fn main() -> ExitCode {
             });
         }
     };
+    let env = Env::from_process();
+    let in_runner = env.get("GITHUB_ACTIONS") == Some("true");
+    let (mut out, mut err) = (std::io::stdout().lock(), std::io::stderr().lock());
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or_default();
     let status = match cli.command {
-        None | Some(Command::Action) => action(&Env::from_process()),
+        None | Some(Command::Action) => action(&env, &mut out, &mut err),
+        Some(Command::Check(args)) => match read_token(&args) {
+            Ok(text) => offline::run_check(
+                &args.checks,
+                &text,
+                now,
+                Sink {
+                    out: &mut out,
+                    err: &mut err,
+                    in_runner,
+                },
+            ),
+            Err(message) => {
+                let _ = writeln!(err, "error: {message}\n  hint: pass a file holding the JWT, or pipe it: `oidc-preflight check - < token.jwt`");
+                ExitStatus::Usage
+            }
+        },
+        Some(Command::Predict(args)) => offline::run_predict(
+            &args,
+            now,
+            Sink {
+                out: &mut out,
+                err: &mut err,
+                in_runner,
+            },
+        ),
     };
+    let _ = out.flush();
     ExitCode::from(status.code())
 }
 
-fn action(env: &Env) -> ExitStatus {
-    let mut out = std::io::stdout().lock();
-    let mut err = std::io::stderr().lock();
+/// The token from the file named, or standard input. Tokens are small: cap what is read.
+fn read_token(args: &CheckArgs) -> Result<String, String> {
+    const LIMIT: u64 = 1024 * 1024;
+    let mut text = String::new();
+    let result = match args.token.as_deref().filter(|p| p.as_os_str() != "-") {
+        Some(path) => std::fs::File::open(path)
+            .and_then(|f| f.take(LIMIT).read_to_string(&mut text))
+            .map_err(|e| format!("cannot read the token file `{}`: {e}", path.display())),
+        None if std::io::stdin().is_terminal() => Err("no token given".to_owned()),
+        None => std::io::stdin()
+            .take(LIMIT)
+            .read_to_string(&mut text)
+            .map_err(|e| format!("cannot read the token from standard input: {e}")),
+    };
+    result.map(|_| text)
+}
+
+fn action(env: &Env, out: &mut impl Write, err: &mut impl Write) -> ExitStatus {
     let config = match ActionConfig::from_env(env) {
         Ok(config) => config,
         Err(e) => {
             let error = Error::from(e);
-            let _ = report_error(&error, &mut out, &mut err);
+            let _ = report_error(&error, out, err);
             return error.exit_status();
         }
     };
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build();
-    let status = match runtime {
-        Ok(rt) => rt.block_on(run_action(&config, &mut out, &mut err)),
+    match runtime {
+        Ok(rt) => rt.block_on(run_action(&config, out, err)),
         Err(e) => {
-            let _ = report_error(&Error::Io(e), &mut out, &mut err);
+            let _ = report_error(&Error::Io(e), out, err);
             ExitStatus::Usage
         }
-    };
-    let _ = out.flush();
-    status
+    }
 }

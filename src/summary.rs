@@ -40,6 +40,26 @@ pub fn escape(text: &str) -> String {
     out
 }
 
+/// Escapes a finding's message or hint, showing its `backticked` spans as code. When the
+/// backticks do not pair up (a claim value contained one), everything is plain escaped text.
+fn escape_message(text: &str) -> String {
+    let spans: Vec<&str> = text.split('`').collect();
+    if spans.len() % 2 == 0 {
+        return escape(text);
+    }
+    spans
+        .iter()
+        .enumerate()
+        .map(|(i, span)| {
+            if i % 2 == 1 {
+                format!("<code>{}</code>", escape(span))
+            } else {
+                escape(span)
+            }
+        })
+        .collect()
+}
+
 /// A fenced code block whose fence is longer than any run of backticks inside, so the content
 /// cannot close it.
 fn fenced(lang: &str, body: &str) -> String {
@@ -93,8 +113,8 @@ pub fn write_summary(out: &mut impl Write, analysis: &Analysis) -> io::Result<()
                 icon(f.severity),
                 escape(&f.title),
                 f.id,
-                escape(&f.message),
-                escape(&f.hint)
+                escape_message(&f.message),
+                escape_message(&f.hint)
             )?;
         }
         writeln!(out)?;
@@ -145,6 +165,15 @@ mod tests {
             assert!(!e.contains(bad), "{bad:?} in {e}");
         }
         assert!(e.starts_with("a&#124;b "));
+    }
+
+    #[test]
+    fn messages_show_code_spans_only_when_backticks_pair() {
+        assert_eq!(
+            escape_message("sub `a:b` is"),
+            "sub <code>a&#58;b</code> is"
+        );
+        assert_eq!(escape_message("odd `a`b` x"), "odd &#96;a&#96;b&#96; x");
     }
 
     #[test]

@@ -8,3 +8,4 @@ mod runner;
 mod action;
 mod binary;
 mod common;
+mod scenarios;

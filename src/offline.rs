@@ -1,0 +1,327 @@
+//! The offline commands: `check` (a token you have) and `predict` (the token a job will get).
+//! No network: everything is derived from the token or the flags.
+
+use std::io::{self, Write};
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use crate::claims::{self, Claims};
+use crate::cli::{CheckOptions, Format, PredictArgs};
+use crate::commands;
+use crate::config::InputError;
+use crate::consumer::Consumer;
+use crate::diagnose::{self, parse_claim_expectations, Analysis, Clock, Expectations};
+use crate::error::{Error, ExitStatus};
+use crate::findings::Finding;
+use crate::pattern::PatternSet;
+use crate::report;
+use crate::snippets::Snippets;
+use crate::subject::{encode, Context, RepoPart};
+
+/// Where the report goes and how.
+pub struct Sink<'a, O: Write, E: Write> {
+    /// The report.
+    pub out: &'a mut O,
+    /// Errors.
+    pub err: &'a mut E,
+    /// Inside a GitHub runner (`GITHUB_ACTIONS=true`): untrusted text is fenced off from
+    /// workflow command parsing.
+    pub in_runner: bool,
+}
+
+fn invalid(name: &str, reason: impl Into<String>, hint: impl Into<String>) -> Error {
+    Error::Input(InputError::Invalid {
+        name: name.to_owned(),
+        reason: reason.into(),
+        hint: hint.into(),
+    })
+}
+
+/// The expectations from the command-line options.
+pub fn expectations(opts: &CheckOptions) -> Result<Expectations, Error> {
+    let consumer = match &opts.provider {
+        Some(p) => Some(p.parse::<Consumer>().map_err(|e| {
+            invalid(
+                "--provider",
+                e.to_string(),
+                "use aws, azure, gcp, pypi, crates-io or npm",
+            )
+        })?),
+        None => None,
+    };
+    let claims = parse_claim_expectations(&opts.claims.join("\n")).map_err(|e| {
+        invalid(
+            "--claim",
+            e.to_string(),
+            "write `--claim name=pattern`, e.g. `--claim environment=prod`",
+        )
+    })?;
+    Ok(Expectations {
+        subject_patterns: PatternSet::new(
+            opts.subject_patterns
+                .iter()
+                .map(|p| p.trim())
+                .filter(|p| !p.is_empty()),
+        ),
+        claims,
+        audience: opts.audience.clone().filter(|a| !a.is_empty()),
+        issuer: opts.issuer.clone().filter(|i| !i.is_empty()),
+        consumer,
+        job_environment: opts.job_environment.clone().filter(|e| !e.is_empty()),
+    })
+}
+
+/// `oidc-preflight check`: decodes `token_text` and reports on it.
+pub fn run_check<O: Write, E: Write>(
+    opts: &CheckOptions,
+    token_text: &str,
+    now: i64,
+    sink: Sink<'_, O, E>,
+) -> ExitStatus {
+    let result = expectations(opts).and_then(|expect| {
+        let decoded = claims::decode(token_text)?;
+        Ok((expect, decoded))
+    });
+    match result {
+        Ok((expect, decoded)) => {
+            let analysis = diagnose::analyze(&decoded.claims, &expect, Clock { now, fresh: false });
+            emit(&analysis, &expect, opts.format, now, sink)
+        }
+        Err(e) => fail(&e, sink),
+    }
+}
+
+/// `oidc-preflight predict`: derives the claims a job will get and reports on them.
+pub fn run_predict<O: Write, E: Write>(
+    args: &PredictArgs,
+    now: i64,
+    sink: Sink<'_, O, E>,
+) -> ExitStatus {
+    let result = expectations(&args.checks)
+        .and_then(|expect| Ok((predicted_claims(args, &expect)?, expect)));
+    match result {
+        Ok((claims, expect)) => {
+            let analysis = diagnose::analyze(&claims, &expect, Clock { now, fresh: false });
+            if opts_is_text(args.checks.format) {
+                let sub = claims.subject().unwrap_or_default();
+                let aud = claims.text("aud").unwrap_or_default();
+                let _ = with_fence(sink.out, sink.in_runner, |out| {
+                    writeln!(out, "Predicted sub: {}", commands::inert(sub))?;
+                    writeln!(out, "Predicted aud: {}", commands::inert(&aud))
+                });
+            }
+            emit(&analysis, &expect, args.checks.format, now, sink)
+        }
+        Err(e) => fail(&e, sink),
+    }
+}
+
+fn opts_is_text(format: Format) -> bool {
+    format == Format::Text
+}
+
+fn fail<O: Write, E: Write>(error: &Error, sink: Sink<'_, O, E>) -> ExitStatus {
+    let _ = writeln!(sink.err, "error: {}", commands::inert(&error.to_string()));
+    if let Some(hint) = error.hint() {
+        for line in hint.lines() {
+            let _ = writeln!(sink.err, "  hint: {line}");
+        }
+    }
+    error.exit_status()
+}
+
+fn with_fence<W: Write>(
+    out: &mut W,
+    in_runner: bool,
+    body: impl FnOnce(&mut W) -> io::Result<()>,
+) -> io::Result<()> {
+    if in_runner {
+        commands::without_commands(out, body)
+    } else {
+        body(out)
+    }
+}
+
+/// The JSON report of `--format json`.
+#[derive(Serialize)]
+struct JsonReport<'a> {
+    passed: bool,
+    predicted_for: Option<&'a str>,
+    subject: Option<&'a str>,
+    subject_form: &'a str,
+    suggested_pattern: Option<&'a str>,
+    suggestions: &'a [String],
+    findings: &'a [Finding],
+    snippets: &'a Snippets,
+    claims: &'a Map<String, Value>,
+}
+
+fn emit<O: Write, E: Write>(
+    analysis: &Analysis,
+    expect: &Expectations,
+    format: Format,
+    now: i64,
+    sink: Sink<'_, O, E>,
+) -> ExitStatus {
+    let written = match format {
+        Format::Text => with_fence(sink.out, sink.in_runner, |out| {
+            report::write_report(out, analysis, expect, now)
+        }),
+        Format::Json => {
+            let report = JsonReport {
+                passed: analysis.passed(),
+                predicted_for: analysis.predicted_for.as_deref(),
+                subject: analysis.claims.subject(),
+                subject_form: analysis.subject_form.kind(),
+                suggested_pattern: analysis.suggested_pattern(),
+                suggestions: &analysis.suggestions,
+                findings: &analysis.findings,
+                snippets: &analysis.snippets,
+                claims: &analysis.claims.0,
+            };
+            // serde_json escapes control characters, so the JSON is one line of inert text.
+            serde_json::to_string_pretty(&report)
+                .map_err(io::Error::other)
+                .and_then(|json| writeln!(sink.out, "{json}"))
+        }
+    };
+    match written {
+        Err(e) => fail(&Error::Io(e), sink),
+        Ok(()) if analysis.passed() => ExitStatus::Success,
+        Ok(()) => ExitStatus::CheckFailed,
+    }
+}
+
+fn split_pair(text: &str, flag: &str) -> Result<(String, String), Error> {
+    match text.split_once('=') {
+        Some((k, v)) if !k.trim().is_empty() => Ok((k.trim().to_owned(), v.to_owned())),
+        _ => Err(invalid(
+            flag,
+            format!("`{text}` is not of the form `name=value`"),
+            format!("write `{flag} name=value`"),
+        )),
+    }
+}
+
+/// The claims GitHub would issue for the job described by `args`.
+pub fn predicted_claims(args: &PredictArgs, expect: &Expectations) -> Result<Claims, Error> {
+    let (owner, repo) = args
+        .repository
+        .split_once('/')
+        .filter(|(o, r)| !o.is_empty() && !r.is_empty() && !r.contains('/'))
+        .ok_or_else(|| {
+            invalid(
+                "--repository",
+                format!("`{}` is not `OWNER/REPO`", args.repository),
+                "write `--repository octo-org/octo-repo`",
+            )
+        })?;
+    let ids = match (&args.owner_id, &args.repository_id) {
+        (Some(o), Some(r)) => Some((o.clone(), r.clone())),
+        (None, None) => None,
+        _ => {
+            return Err(invalid(
+                "--owner-id",
+                "the immutable form needs both ids",
+                "pass both `--owner-id` and `--repository-id`, or neither",
+            ))
+        }
+    };
+    let repo_part = RepoPart {
+        owner: owner.to_owned(),
+        repo: repo.to_owned(),
+        ids,
+    };
+    let git_ref = args.git_ref.clone();
+    let context = match (&args.environment, args.event.as_str()) {
+        (Some(env), _) => Context::Environment(env.clone()),
+        (None, "pull_request") => Context::PullRequest,
+        (None, _) => match git_ref.strip_prefix("refs/heads/") {
+            Some(b) => Context::Branch(b.to_owned()),
+            None => match git_ref.strip_prefix("refs/tags/") {
+                Some(t) => Context::Tag(t.to_owned()),
+                None => Context::OtherRef(git_ref.clone()),
+            },
+        },
+    };
+    let workflow_ref = format!(
+        "{}/.github/workflows/{}@{git_ref}",
+        args.repository, args.workflow
+    );
+    let issuer = args.token_issuer.clone();
+    let mut map = Map::new();
+    let mut put = |k: &str, v: String| {
+        map.insert(k.to_owned(), Value::String(v));
+    };
+    put("iss", issuer.clone());
+    put("repository", args.repository.clone());
+    put("repository_owner", owner.to_owned());
+    put("ref", git_ref.clone());
+    put(
+        "ref_type",
+        if git_ref.starts_with("refs/tags/") {
+            "tag".into()
+        } else {
+            "branch".into()
+        },
+    );
+    put("event_name", args.event.clone());
+    put("workflow_ref", workflow_ref.clone());
+    put("job_workflow_ref", workflow_ref);
+    if let Some(env) = &args.environment {
+        put("environment", env.clone());
+    }
+    if let Some((o, r)) = &repo_part.ids {
+        put("repository_owner_id", o.clone());
+        put("repository_id", r.clone());
+    }
+    for pair in &args.set {
+        let (k, v) = split_pair(pair, "--set")?;
+        put(&k, v);
+    }
+    let aud = expect.expected_audience().unwrap_or_else(|| {
+        // GitHub's default: the owner URL on the instance's host.
+        let host = if issuer.ends_with("/_services/token") {
+            issuer.trim_end_matches("/_services/token").to_owned()
+        } else {
+            "https://github.com".to_owned()
+        };
+        format!("{host}/{owner}")
+    });
+    put("aud", aud);
+    let mut claims = Claims(map);
+    let sub = if args.include_claim_keys.is_empty() {
+        format!("repo:{}:{}", repo_part.render(), context.render())
+    } else {
+        custom_subject(&args.include_claim_keys, &repo_part, &context, &claims)?
+    };
+    claims.0.insert("sub".into(), Value::String(sub));
+    Ok(claims)
+}
+
+fn custom_subject(
+    keys: &[String],
+    repo: &RepoPart,
+    context: &Context,
+    claims: &Claims,
+) -> Result<String, Error> {
+    let mut parts = Vec::new();
+    for key in keys.iter().map(|k| k.trim()).filter(|k| !k.is_empty()) {
+        match key {
+            "repo" => parts.push(format!("repo:{}", repo.render())),
+            "context" => parts.push(context.render()),
+            other => {
+                let value = claims.text(other).ok_or_else(|| {
+                    invalid(
+                        "--include-claim-keys",
+                        format!("the template uses `{other}`, whose value cannot be predicted from the flags"),
+                        format!("pass its value with `--set {other}=VALUE`"),
+                    )
+                })?;
+                parts.push(format!("{other}:{}", encode(&value)));
+            }
+        }
+    }
+    Ok(parts.join(":"))
+}
