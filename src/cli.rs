@@ -34,7 +34,7 @@ pub enum Command {
     /// Predict the `sub` and `aud` GitHub will issue to a job, and check them, offline.
     ///
     /// Answers "what will my deploy job's token say?" before it runs.
-    Predict(PredictArgs),
+    Predict(Box<PredictArgs>),
 }
 
 /// How to print the report.
