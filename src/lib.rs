@@ -30,6 +30,7 @@ mod random;
 pub mod report;
 pub mod request;
 pub mod secret;
+pub mod verify;
 
 pub use action::{output_values, report_error, run_action};
 pub use config::{ActionConfig, Env};
