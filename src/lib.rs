@@ -37,6 +37,7 @@ pub mod secret;
 pub mod snippets;
 pub mod subject;
 pub mod summary;
+pub mod verify;
 
 pub use action::{output_values, report_error, run_action};
 pub use config::{ActionConfig, Env};

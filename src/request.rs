@@ -191,8 +191,8 @@ pub fn request_url(base: &str, audience: Option<&str>) -> Result<Url, RequestErr
 }
 
 /// Only https carries the bearer token, except plain http to a loopback address (tests, local
-/// providers), where nothing crosses a network.
-fn check_transport(url: &Url) -> Result<(), RequestError> {
+/// providers), where nothing crosses a network. Also the rule for fetching signing keys.
+pub(crate) fn check_transport(url: &Url) -> Result<(), RequestError> {
     let loopback = match url.host() {
         Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
         Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
@@ -230,9 +230,38 @@ pub fn http_client() -> Result<reqwest::Client, RequestError> {
         .map_err(|e| RequestError::Client(e.to_string()))
 }
 
-enum Attempt {
-    Done(Secret),
-    Fatal(RequestError),
+/// Why [`get_with_retries`] produced no usable answer, apart from the caller's own parse
+/// errors. Each caller turns it into its own error type, with its own wording.
+#[derive(Debug)]
+pub(crate) enum HttpFailure {
+    /// A status that retrying cannot fix, with the (bounded) body for the caller to explain.
+    Status {
+        /// The HTTP status code.
+        status: u16,
+        /// The response body, at most [`RetryPolicy::max_body`] bytes.
+        body: Vec<u8>,
+    },
+    /// A redirect was refused: too many, or to plain http.
+    Redirect(String),
+    /// The body exceeded [`RetryPolicy::max_body`].
+    TooLarge {
+        /// The limit in bytes.
+        limit: usize,
+    },
+    /// Transient failures until the attempts or the deadline ran out.
+    GaveUp {
+        /// Requests made.
+        attempts: u32,
+        /// Time spent.
+        elapsed: Duration,
+        /// What went wrong the last time.
+        last: String,
+    },
+}
+
+enum Attempt<T, E> {
+    Done(T),
+    Fatal(E),
     Transient {
         why: String,
         retry_after: Option<Duration>,
@@ -247,7 +276,56 @@ pub async fn fetch_token(
     report: &mut dyn FnMut(&AttemptReport),
 ) -> Result<Secret, RequestError> {
     let url = request_url(&request.url, request.audience.as_deref())?;
-    let policy = &request.policy;
+    let build = || {
+        client
+            .get(url.clone())
+            .bearer_auth(request.bearer.reveal())
+            .header(header::ACCEPT, "application/json")
+    };
+    get_with_retries(
+        &request.policy,
+        report,
+        build,
+        token_from_body,
+        |failure| match failure {
+            HttpFailure::Status { status, body } => RequestError::Refused {
+                status,
+                message: error_message(&body),
+            },
+            HttpFailure::Redirect(why) => RequestError::Refused {
+                status: 0,
+                message: Some(why),
+            },
+            HttpFailure::TooLarge { limit } => RequestError::BodyTooLarge { limit },
+            HttpFailure::GaveUp {
+                attempts,
+                elapsed,
+                last,
+            } => RequestError::GaveUp {
+                attempts,
+                elapsed,
+                last,
+            },
+        },
+    )
+    .await
+}
+
+/// The retry loop shared by every GET this crate makes (token endpoint, discovery, JWKS).
+///
+/// `build` makes a fresh request for each attempt (a request builder cannot be reused).
+/// Connection errors, timeouts, 408, 429 and 5xx are retried with exponential backoff and full
+/// jitter, honouring `Retry-After`, until `max_attempts` or the overall deadline; a redirect
+/// refusal, any other status and an oversized body end at once. A 2xx body goes to `parse`,
+/// inside the attempt, so a parse error is reported as that attempt's failure; every other
+/// failure goes through `fail` into the caller's error type. `report` sees every attempt.
+pub(crate) async fn get_with_retries<T, E: std::fmt::Display>(
+    policy: &RetryPolicy,
+    report: &mut dyn FnMut(&AttemptReport),
+    build: impl Fn() -> reqwest::RequestBuilder,
+    parse: impl Fn(&[u8]) -> Result<T, E>,
+    fail: impl Fn(HttpFailure) -> E,
+) -> Result<T, E> {
     let started = Instant::now();
     let max_attempts = policy.max_attempts.max(1);
     let mut attempt = 0;
@@ -256,7 +334,12 @@ pub async fn fetch_token(
         let attempt_started = Instant::now();
         let left = policy.deadline.saturating_sub(started.elapsed());
         let budget = policy.attempt_timeout.min(left);
-        let outcome = match tokio::time::timeout(budget, one_attempt(client, &url, request)).await {
+        let outcome = match tokio::time::timeout(
+            budget,
+            one_attempt(build(), policy.max_body, &parse, &fail),
+        )
+        .await
+        {
             Ok(outcome) => outcome,
             Err(_) => Attempt::Transient {
                 why: format!("no complete answer within {:.1} s", budget.as_secs_f64()),
@@ -265,14 +348,14 @@ pub async fn fetch_token(
         };
         let took = attempt_started.elapsed();
         let (why, retry_after) = match outcome {
-            Attempt::Done(token) => {
+            Attempt::Done(value) => {
                 report(&AttemptReport {
                     attempt,
                     failure: None,
                     took,
                     retry_in: None,
                 });
-                return Ok(token);
+                return Ok(value);
             }
             Attempt::Fatal(err) => {
                 report(&AttemptReport {
@@ -299,11 +382,11 @@ pub async fn fetch_token(
         match retry_in {
             Some(wait) => tokio::time::sleep(wait).await,
             None => {
-                return Err(RequestError::GaveUp {
+                return Err(fail(HttpFailure::GaveUp {
                     attempts: attempt,
                     elapsed: started.elapsed(),
                     last: why,
-                })
+                }))
             }
         }
     }
@@ -319,20 +402,16 @@ fn backoff(policy: &RetryPolicy, attempt: u32) -> Duration {
     exp.mul_f64(0.5 + 0.5 * crate::random::unit_fraction())
 }
 
-async fn one_attempt(client: &reqwest::Client, url: &Url, request: &TokenRequest) -> Attempt {
-    let response = client
-        .get(url.clone())
-        .bearer_auth(request.bearer.reveal())
-        .header(header::ACCEPT, "application/json")
-        .send()
-        .await;
-    let mut response = match response {
+async fn one_attempt<T, E>(
+    request: reqwest::RequestBuilder,
+    max_body: usize,
+    parse: &impl Fn(&[u8]) -> Result<T, E>,
+    fail: &impl Fn(HttpFailure) -> E,
+) -> Attempt<T, E> {
+    let mut response = match request.send().await {
         Ok(r) => r,
         Err(e) if e.is_redirect() => {
-            return Attempt::Fatal(RequestError::Refused {
-                status: 0,
-                message: Some(describe(&e)),
-            })
+            return Attempt::Fatal(fail(HttpFailure::Redirect(describe(&e))))
         }
         Err(e) => {
             return Attempt::Transient {
@@ -343,12 +422,10 @@ async fn one_attempt(client: &reqwest::Client, url: &Url, request: &TokenRequest
     };
     let status = response.status();
     let retry_after = parse_retry_after(response.headers());
-    let body = match read_bounded(&mut response, request.policy.max_body).await {
+    let body = match read_bounded(&mut response, max_body).await {
         Ok(body) => body,
         Err(BodyError::TooLarge) => {
-            return Attempt::Fatal(RequestError::BodyTooLarge {
-                limit: request.policy.max_body,
-            })
+            return Attempt::Fatal(fail(HttpFailure::TooLarge { limit: max_body }))
         }
         Err(BodyError::Transport(why)) => {
             return Attempt::Transient {
@@ -358,8 +435,8 @@ async fn one_attempt(client: &reqwest::Client, url: &Url, request: &TokenRequest
         }
     };
     if status.is_success() {
-        return match token_from_body(&body) {
-            Ok(token) => Attempt::Done(token),
+        return match parse(&body) {
+            Ok(value) => Attempt::Done(value),
             Err(e) => Attempt::Fatal(e),
         };
     }
@@ -369,10 +446,10 @@ async fn one_attempt(client: &reqwest::Client, url: &Url, request: &TokenRequest
             retry_after,
         };
     }
-    Attempt::Fatal(RequestError::Refused {
+    Attempt::Fatal(fail(HttpFailure::Status {
         status: status.as_u16(),
-        message: error_message(&body),
-    })
+        body,
+    }))
 }
 
 fn is_transient(status: StatusCode) -> bool {
@@ -537,6 +614,121 @@ mod tests {
         );
         assert_eq!(error_message(b"plain text").as_deref(), Some("plain text"));
         assert_eq!(error_message(b"").as_deref(), None);
+    }
+
+    fn fast_policy() -> RetryPolicy {
+        RetryPolicy {
+            deadline: Duration::from_secs(5),
+            max_attempts: 3,
+            attempt_timeout: Duration::from_secs(2),
+            base_delay: Duration::from_millis(10),
+            max_delay: Duration::from_millis(20),
+            max_body: 1024,
+        }
+    }
+
+    fn token_request(server: &wiremock::MockServer) -> TokenRequest {
+        TokenRequest {
+            url: format!("{}/idtoken?api-version=2.0", server.uri()),
+            bearer: Secret::new("request-token"),
+            audience: Some("sts.amazonaws.com".to_owned()),
+            policy: fast_policy(),
+        }
+    }
+
+    // The retry loop is shared with key discovery; these pin what the token request does
+    // through it: headers sent, what is retried, and what each attempt reports.
+    #[tokio::test]
+    async fn fetch_token_retries_5xx_then_succeeds() {
+        use wiremock::matchers::{header, method, path, query_param};
+        use wiremock::{Mock, ResponseTemplate};
+        let server = wiremock::MockServer::start().await;
+        Mock::given(method("GET"))
+            .and(path("/idtoken"))
+            .respond_with(ResponseTemplate::new(503))
+            .up_to_n_times(1)
+            .mount(&server)
+            .await;
+        Mock::given(method("GET"))
+            .and(path("/idtoken"))
+            .and(query_param("api-version", "2.0"))
+            .and(query_param("audience", "sts.amazonaws.com"))
+            .and(header("authorization", "Bearer request-token"))
+            .and(header("accept", "application/json"))
+            .respond_with(ResponseTemplate::new(200).set_body_string(r#"{"value":"a.b.c"}"#))
+            .mount(&server)
+            .await;
+        let client = http_client().unwrap();
+        let mut reports = Vec::new();
+        let token = fetch_token(&client, &token_request(&server), &mut |r| {
+            reports.push(r.clone())
+        })
+        .await
+        .unwrap();
+        assert_eq!(token.reveal(), "a.b.c");
+        assert_eq!(reports.len(), 2);
+        assert_eq!(reports[0].failure.as_deref(), Some("HTTP 503"));
+        assert!(reports[0].retry_in.is_some());
+        assert!(reports[1].failure.is_none());
+    }
+
+    #[tokio::test]
+    async fn fetch_token_does_not_retry_403_or_a_bad_body() {
+        use wiremock::matchers::method;
+        use wiremock::{Mock, ResponseTemplate};
+        let server = wiremock::MockServer::start().await;
+        Mock::given(method("GET"))
+            .respond_with(ResponseTemplate::new(403).set_body_string(r#"{"message":"nope"}"#))
+            .expect(1)
+            .mount(&server)
+            .await;
+        let client = http_client().unwrap();
+        let mut reports = Vec::new();
+        let err = fetch_token(&client, &token_request(&server), &mut |r| {
+            reports.push(r.clone())
+        })
+        .await
+        .unwrap_err();
+        assert!(
+            matches!(&err, RequestError::Refused { status: 403, message: Some(m) } if m == "nope")
+        );
+        assert_eq!(reports.len(), 1);
+        assert_eq!(
+            reports[0].failure.as_deref(),
+            Some(err.to_string().as_str())
+        );
+        assert!(reports[0].retry_in.is_none());
+
+        let server = wiremock::MockServer::start().await;
+        Mock::given(method("GET"))
+            .respond_with(ResponseTemplate::new(200).set_body_string("<html>"))
+            .expect(1)
+            .mount(&server)
+            .await;
+        let err = fetch_token(&client, &token_request(&server), &mut |_| {})
+            .await
+            .unwrap_err();
+        assert!(matches!(err, RequestError::NotJson));
+    }
+
+    #[tokio::test]
+    async fn fetch_token_gives_up_on_repeated_5xx() {
+        use wiremock::matchers::method;
+        use wiremock::{Mock, ResponseTemplate};
+        let server = wiremock::MockServer::start().await;
+        Mock::given(method("GET"))
+            .respond_with(ResponseTemplate::new(500))
+            .expect(3)
+            .mount(&server)
+            .await;
+        let client = http_client().unwrap();
+        let err = fetch_token(&client, &token_request(&server), &mut |_| {})
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&err, RequestError::GaveUp { attempts: 3, last, .. } if last == "HTTP 500"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -1,0 +1,516 @@
+//! Verifying the token the way AWS STS, Entra ID and GCP STS do: an RS256 signature by a key
+//! the issuer publishes, then issuer, audience and the time claims.
+//!
+//! The cryptography is jsonwebtoken's (ring underneath). Around it: only RS256 is accepted,
+//! before any key is looked at, so neither `alg: none` nor an HMAC token "signed" with the
+//! public key (key confusion) gets near a verifier; keys come from the issuer's discovery
+//! document or from a JWKS the caller gives, never from the token's own header (`jku`, `jwk`,
+//! `x5u` are ignored); and `iat` in the future is rejected too, which jsonwebtoken does not
+//! check but the clouds do.
+//!
+//! Claim checks run only after the signature verified, so a claim error also says that the
+//! signature is valid (see [`VerifyError::signature_status`]).
+
+mod discovery;
+mod error;
+mod jwks;
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use jsonwebtoken::errors::ErrorKind;
+use jsonwebtoken::{Algorithm, Validation};
+use serde_json::Value;
+
+use crate::claims::{self, Claims, DecodedToken};
+use crate::request::RetryPolicy;
+use crate::secret::Secret;
+
+pub use discovery::discover_jwks;
+pub use error::{Document, VerifyError};
+pub use jwks::Jwks;
+
+use error::shown;
+
+const MAX_LEEWAY_SECS: u64 = 24 * 60 * 60;
+
+/// What to check besides the signature, and where the keys come from.
+#[derive(Debug, Clone)]
+pub struct VerifyOptions {
+    /// The issuer the token must name, exactly (a trailing `/` counts, as it does for the
+    /// clouds). With [`KeySource::Discover`], keys are discovered from this issuer rather than
+    /// from the token's own `iss`. `None` checks no issuer: the signature then only shows that
+    /// the token is signed by a key that its own (unchecked) issuer publishes.
+    pub expected_issuer: Option<String>,
+    /// The audiences accepted: the token's `aud` (a string or an array) must contain one of
+    /// them. `None` checks no audience; an empty list accepts none.
+    pub expected_audience: Option<Vec<String>>,
+    /// Clock skew allowed for `exp`, `nbf` and `iat`. Default 60 s, at most one day.
+    pub leeway: Duration,
+    /// Where the signing keys come from.
+    pub keys: KeySource,
+    /// The current time in seconds since the epoch, for tests; `None` uses the system clock.
+    pub now: Option<i64>,
+    /// Retries and the overall deadline for fetching the discovery document and the JWKS.
+    pub retry: RetryPolicy,
+}
+
+impl Default for VerifyOptions {
+    fn default() -> Self {
+        Self {
+            expected_issuer: None,
+            expected_audience: None,
+            leeway: Duration::from_secs(60),
+            keys: KeySource::Discover,
+            now: None,
+            retry: RetryPolicy::default(),
+        }
+    }
+}
+
+/// Where the signing keys come from.
+#[derive(Debug, Clone)]
+pub enum KeySource {
+    /// From the issuer's discovery document: the expected issuer if one is set, otherwise the
+    /// token's `iss`.
+    Discover,
+    /// From a JWKS the caller has, for example one saved to a file; no network.
+    Jwks(Jwks),
+}
+
+/// A token that verified.
+#[derive(Debug, Clone)]
+pub struct Verified {
+    /// The token's claims, now backed by the signature.
+    pub claims: Claims,
+    /// The id of the key that verified the signature (empty when neither the token nor the
+    /// key named one).
+    pub kid: String,
+    /// The token's `iss`.
+    pub issuer: String,
+    /// Things worth knowing that did not fail verification: a trailing `/` on `iss`, a
+    /// discovery fallback or retry, a JWKS on another host, an issuer that was not pinned.
+    pub notes: Vec<String>,
+}
+
+/// The signature's state, as the `signature` action output reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignatureStatus {
+    /// Verified with a key the issuer publishes.
+    Valid,
+    /// Does not verify, or cannot be valid (unsupported algorithm, unknown key, not a JWT).
+    Invalid,
+    /// Not checked: verification was not requested, or the keys could not be obtained.
+    Skipped,
+}
+
+impl SignatureStatus {
+    /// `"valid"`, `"invalid"` or `"skipped"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SignatureStatus::Valid => "valid",
+            SignatureStatus::Invalid => "invalid",
+            SignatureStatus::Skipped => "skipped",
+        }
+    }
+
+    /// The status a verification result implies.
+    pub fn of(result: &Result<Verified, VerifyError>) -> Self {
+        match result {
+            Ok(_) => SignatureStatus::Valid,
+            Err(e) => e.signature_status(),
+        }
+    }
+}
+
+impl std::fmt::Display for SignatureStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Verifies the token: keys from [`VerifyOptions::keys`] (discovered over the network for
+/// [`KeySource::Discover`]), then signature, issuer, audience, `exp`, `nbf` and `iat`.
+///
+/// ```no_run
+/// use oidc_preflight::request::{http_client, RetryPolicy};
+/// use oidc_preflight::verify::{verify, SignatureStatus, VerifyOptions};
+/// use oidc_preflight::Secret;
+///
+/// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+/// let client = http_client()?;
+/// let token = Secret::new(std::env::var("OIDC_TOKEN")?);
+/// let options = VerifyOptions {
+///     expected_issuer: Some("https://token.actions.githubusercontent.com".to_owned()),
+///     expected_audience: Some(vec!["sts.amazonaws.com".to_owned()]),
+///     ..VerifyOptions::default()
+/// };
+/// let result = verify(&client, &token, &options).await;
+/// println!("signature: {}", SignatureStatus::of(&result));
+/// match result {
+///     Ok(verified) => println!("signed by key {} of {}", verified.kid, verified.issuer),
+///     Err(err) => eprintln!("error: {err}\nhelp: {}", err.hint().unwrap_or_default()),
+/// }
+/// # Ok(())
+/// # }
+/// ```
+pub async fn verify(
+    client: &reqwest::Client,
+    token: &Secret,
+    options: &VerifyOptions,
+) -> Result<Verified, VerifyError> {
+    let jwks = match &options.keys {
+        KeySource::Jwks(jwks) => return verify_with_jwks(token, jwks, options),
+        KeySource::Discover => {
+            // Reject what no key could verify before touching the network.
+            let (decoded, _) = precheck(token)?;
+            let issuer = match &options.expected_issuer {
+                Some(expected) => expected.clone(),
+                None => decoded
+                    .claims
+                    .str("iss")
+                    .ok_or(VerifyError::NoIssuer)?
+                    .to_owned(),
+            };
+            discover_jwks(client, &issuer, &options.retry).await?
+        }
+    };
+    let mut verified = verify_with_jwks(token, &jwks, options)?;
+    let mut notes = jwks.notes().to_vec();
+    if options.expected_issuer.is_none() {
+        notes.push(
+            "no issuer was expected, so keys came from the token's own `iss`: the signature shows only that this issuer signed it"
+                .to_owned(),
+        );
+    }
+    notes.append(&mut verified.notes);
+    verified.notes = notes;
+    Ok(verified)
+}
+
+/// Verifies the token with the keys given, without network: signature, issuer, audience,
+/// `exp`, `nbf` and `iat`. [`VerifyOptions::keys`] is ignored.
+pub fn verify_with_jwks(
+    token: &Secret,
+    jwks: &Jwks,
+    options: &VerifyOptions,
+) -> Result<Verified, VerifyError> {
+    let (decoded, kid) = precheck(token)?;
+    let key = jwks.select(kid.as_deref())?;
+    let kid = key.kid.clone().or(kid).unwrap_or_default();
+    let now = options.now.unwrap_or_else(system_now);
+    // Capped so that jsonwebtoken's unsigned `now - leeway` cannot underflow; a day of clock
+    // skew is far beyond what any cloud accepts anyway.
+    let leeway_secs = options.leeway.as_secs().min(MAX_LEEWAY_SECS);
+    let leeway = i64::try_from(leeway_secs).unwrap_or(0);
+
+    let mut validation = Validation::new(Algorithm::RS256);
+    validation.leeway = leeway_secs;
+    // jsonwebtoken reads the system clock; with a given `now` the time checks below are the
+    // only ones, with the system clock they run twice and agree.
+    validation.validate_exp = options.now.is_none();
+    validation.validate_nbf = options.now.is_none();
+    let mut required = vec!["exp", "iss"];
+    if let Some(expected) = &options.expected_issuer {
+        validation.set_issuer(&[expected]);
+    }
+    match &options.expected_audience {
+        Some(audiences) => {
+            validation.set_audience(audiences);
+            required.push("aud");
+        }
+        // Otherwise jsonwebtoken rejects every token that has an `aud`.
+        None => validation.validate_aud = false,
+    }
+    validation.set_required_spec_claims(&required);
+
+    let checked =
+        jsonwebtoken::decode::<Value>(token.reveal().trim(), &key.decoding_key(), &validation);
+    if let Err(err) = checked {
+        return Err(library_error(
+            err.into_kind(),
+            &decoded.claims,
+            &kid,
+            options,
+            now,
+        ));
+    }
+    check_times(&decoded.claims, now, leeway)?;
+
+    let issuer = decoded.claims.str("iss").unwrap_or_default().to_owned();
+    let mut notes = Vec::new();
+    if issuer.len() > 1 && issuer.ends_with('/') {
+        notes.push(format!(
+            "the token's iss `{}` ends with `/`: AWS, Entra ID and GCP compare issuers exactly, so the identity provider must be configured with the `/`",
+            shown(&issuer)
+        ));
+    }
+    Ok(Verified {
+        claims: decoded.claims,
+        kid,
+        issuer,
+        notes,
+    })
+}
+
+/// Decodes the token and accepts only RS256, before any key is chosen; returns the `kid`.
+fn precheck(token: &Secret) -> Result<(DecodedToken, Option<String>), VerifyError> {
+    let decoded = claims::decode(token.reveal())?;
+    let header = &decoded.header;
+    match header.get("alg") {
+        Some(Value::String(alg)) if alg == "RS256" => {}
+        Some(Value::String(alg)) => {
+            return Err(VerifyError::UnsupportedAlgorithm { alg: shown(alg) })
+        }
+        Some(_) | None => {
+            return Err(VerifyError::UnsupportedAlgorithm {
+                alg: "(missing)".to_owned(),
+            })
+        }
+    }
+    // RFC 7515 4.1.11: a verifier must reject extensions it does not understand; we know none.
+    if header.contains_key("crit") {
+        return Err(VerifyError::Undecodable {
+            reason: "the header lists critical extensions (`crit`), which are not supported"
+                .to_owned(),
+        });
+    }
+    let kid = match header.get("kid") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(kid)) => Some(kid.clone()),
+        Some(_) => {
+            return Err(VerifyError::Undecodable {
+                reason: "the header's `kid` is not a string".to_owned(),
+            })
+        }
+    };
+    Ok((decoded, kid))
+}
+
+/// jsonwebtoken's verdict in our terms, with the details it does not give.
+fn library_error(
+    kind: ErrorKind,
+    claims: &Claims,
+    kid: &str,
+    options: &VerifyOptions,
+    now: i64,
+) -> VerifyError {
+    match kind {
+        ErrorKind::InvalidSignature => VerifyError::BadSignature { kid: shown(kid) },
+        ErrorKind::ExpiredSignature => {
+            let exp = claims.timestamp("exp").unwrap_or_default();
+            VerifyError::Expired {
+                exp,
+                ago: seconds(now.saturating_sub(exp)),
+            }
+        }
+        ErrorKind::ImmatureSignature => {
+            let nbf = claims.timestamp("nbf").unwrap_or_default();
+            VerifyError::NotYetValid {
+                claim: "nbf",
+                at: nbf,
+                ahead: seconds(nbf.saturating_sub(now)),
+            }
+        }
+        ErrorKind::InvalidIssuer => VerifyError::WrongIssuer {
+            expected: options.expected_issuer.clone().unwrap_or_default(),
+            actual: claims.str("iss").map(shown).unwrap_or_default(),
+        },
+        ErrorKind::InvalidAudience => VerifyError::WrongAudience {
+            expected: options.expected_audience.clone().unwrap_or_default(),
+            actual: audiences(claims),
+        },
+        ErrorKind::MissingRequiredClaim(claim) => VerifyError::MissingClaim { claim },
+        // The rest describe the encoding; their messages could quote bytes of the token, so
+        // they are named, not shown.
+        ErrorKind::Base64(_) => undecodable("a part is not unpadded base64url"),
+        ErrorKind::Json(_) | ErrorKind::Utf8(_) => {
+            undecodable("the header or claims do not have the types RFC 7519 requires")
+        }
+        ErrorKind::InvalidToken => undecodable("it is not three dot-separated parts"),
+        ErrorKind::Crypto(_) | ErrorKind::InvalidRsaKey(_) | ErrorKind::InvalidKeyFormat => {
+            VerifyError::UnusableKey {
+                kid: shown(kid),
+                reason: "the RSA key was rejected by the crypto library".to_owned(),
+            }
+        }
+        _ => undecodable("the JWT library rejected it"),
+    }
+}
+
+fn undecodable(reason: &str) -> VerifyError {
+    VerifyError::Undecodable {
+        reason: reason.to_owned(),
+    }
+}
+
+/// `exp`, `nbf` and `iat` against `now` with the leeway. Saturating arithmetic: the values are
+/// untrusted and may be anything an i64 holds.
+fn check_times(claims: &Claims, now: i64, leeway: i64) -> Result<(), VerifyError> {
+    if let Some(exp) = claims.timestamp("exp") {
+        if exp.saturating_add(leeway) < now {
+            return Err(VerifyError::Expired {
+                exp,
+                ago: seconds(now.saturating_sub(exp)),
+            });
+        }
+    }
+    for claim in ["nbf", "iat"] {
+        if claims.get(claim).is_none() {
+            continue;
+        }
+        let Some(at) = claims.timestamp(claim) else {
+            return Err(VerifyError::MissingClaim {
+                claim: claim.to_owned(),
+            });
+        };
+        if at > now.saturating_add(leeway) {
+            return Err(VerifyError::NotYetValid {
+                claim,
+                at,
+                ahead: seconds(at.saturating_sub(now)),
+            });
+        }
+    }
+    Ok(())
+}
+
+fn audiences(claims: &Claims) -> Vec<String> {
+    match claims.get("aud") {
+        Some(Value::String(aud)) => vec![shown(aud)],
+        Some(Value::Array(items)) => items
+            .iter()
+            .map(|v| match v {
+                Value::String(s) => shown(s),
+                other => shown(&other.to_string()),
+            })
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+fn seconds(secs: i64) -> Duration {
+    Duration::from_secs(u64::try_from(secs).unwrap_or(0))
+}
+
+fn system_now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::claims::base64url;
+    use serde_json::json;
+
+    fn unsigned(header: &str, claims: &str) -> Secret {
+        Secret::new(format!(
+            "{}.{}.c2lnbmF0dXJl",
+            base64url(header.as_bytes()),
+            base64url(claims.as_bytes())
+        ))
+    }
+
+    fn claims(value: Value) -> Claims {
+        match value {
+            Value::Object(map) => Claims(map),
+            _ => unreachable!("test claims are objects"),
+        }
+    }
+
+    #[test]
+    fn only_rs256_passes_the_precheck() {
+        for (header, want) in [
+            (r#"{"alg":"none"}"#, "none"),
+            (r#"{"alg":"HS256","kid":"k"}"#, "HS256"),
+            (r#"{"alg":"RS512"}"#, "RS512"),
+            (r#"{"alg":"rs256"}"#, "rs256"),
+            (r#"{"typ":"JWT"}"#, "(missing)"),
+            (r#"{"alg":7}"#, "(missing)"),
+        ] {
+            match precheck(&unsigned(header, "{}")) {
+                Err(VerifyError::UnsupportedAlgorithm { alg }) => assert_eq!(alg, want),
+                other => panic!("{header}: {other:?}"),
+            }
+        }
+        let (_, kid) = precheck(&unsigned(r#"{"alg":"RS256","kid":"k1"}"#, "{}")).unwrap();
+        assert_eq!(kid.as_deref(), Some("k1"));
+        assert!(matches!(
+            precheck(&unsigned(r#"{"alg":"RS256","kid":1}"#, "{}")),
+            Err(VerifyError::Undecodable { .. })
+        ));
+        assert!(matches!(
+            precheck(&unsigned(r#"{"alg":"RS256","crit":["exp"]}"#, "{}")),
+            Err(VerifyError::Undecodable { .. })
+        ));
+        assert!(matches!(
+            precheck(&Secret::new("not-a-jwt")),
+            Err(VerifyError::Malformed(_))
+        ));
+    }
+
+    #[test]
+    fn time_claims_with_leeway() {
+        let now = 1_700_000_000;
+        let ok = claims(json!({"exp": now + 300, "nbf": now - 5, "iat": now + 30}));
+        assert!(check_times(&ok, now, 60).is_ok());
+        let edge = claims(json!({"exp": now - 60, "iat": now + 60}));
+        assert!(check_times(&edge, now, 60).is_ok());
+
+        match check_times(&claims(json!({"exp": now - 61})), now, 60) {
+            Err(VerifyError::Expired { ago, .. }) => assert_eq!(ago, Duration::from_secs(61)),
+            other => panic!("{other:?}"),
+        }
+        match check_times(
+            &claims(json!({"exp": now + 300, "iat": now + 600})),
+            now,
+            60,
+        ) {
+            Err(VerifyError::NotYetValid {
+                claim: "iat",
+                ahead,
+                ..
+            }) => assert_eq!(ahead, Duration::from_secs(600)),
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(
+            check_times(&claims(json!({"nbf": now + 61})), now, 60),
+            Err(VerifyError::NotYetValid { claim: "nbf", .. })
+        ));
+        assert!(matches!(
+            check_times(&claims(json!({"iat": "yesterday"})), now, 60),
+            Err(VerifyError::MissingClaim { claim }) if claim == "iat"
+        ));
+        // Hostile extremes must not overflow.
+        assert!(check_times(&claims(json!({"exp": i64::MAX, "iat": i64::MIN})), now, 60).is_ok());
+        assert!(matches!(
+            check_times(&claims(json!({"exp": i64::MIN})), now, i64::MAX),
+            Err(VerifyError::Expired { .. })
+        ));
+    }
+
+    #[test]
+    fn audiences_from_string_or_array() {
+        assert_eq!(audiences(&claims(json!({"aud": "a"}))), ["a"]);
+        assert_eq!(audiences(&claims(json!({"aud": ["a", 1]}))), ["a", "1"]);
+        assert!(audiences(&claims(json!({}))).is_empty());
+    }
+
+    #[test]
+    fn signature_status_strings() {
+        assert_eq!(SignatureStatus::Valid.as_str(), "valid");
+        assert_eq!(SignatureStatus::Invalid.to_string(), "invalid");
+        assert_eq!(SignatureStatus::Skipped.as_str(), "skipped");
+        let expired = VerifyError::Expired {
+            exp: 0,
+            ago: Duration::ZERO,
+        };
+        assert_eq!(SignatureStatus::of(&Err(expired)), SignatureStatus::Valid);
+        assert_eq!(
+            SignatureStatus::of(&Err(VerifyError::NoIssuer)),
+            SignatureStatus::Skipped
+        );
+    }
+}
