@@ -15,6 +15,7 @@ use crate::report;
 use crate::request::{self, AttemptReport, TokenRequest};
 use crate::secret::Secret;
 use crate::summary;
+use crate::verify::{self, SignatureStatus, Verified, VerifyError, VerifyOptions};
 
 /// Runs the action with `config`, writing the step log to `out` (stdout, which the runner reads
 /// for workflow commands) and error details to `err`. Returns the exit status; never panics on
@@ -71,13 +72,25 @@ async fn run(config: &ActionConfig, out: &mut impl Write) -> Result<ExitStatus, 
         audience: config.expect.audience.clone(),
         policy: config.retry.clone(),
     };
-    let token = fetch(config, &request, out).await?;
+    let client = request::http_client()?;
+    let token = fetch(config, &client, &request, out).await?;
     // Masked the moment it exists, before it is even checked to be a JWT: a malformed value
     // may still be a credential.
     commands::add_mask(out, token.reveal())?;
     let decoded = claims::decode(token.reveal())?;
     let now = now_epoch();
-    let analysis = diagnose::analyze(&decoded.claims, &config.expect, Clock { now, fresh: true });
+    let mut analysis =
+        diagnose::analyze(&decoded.claims, &config.expect, Clock { now, fresh: true });
+    let signature = if config.verify_signature {
+        let result = check_signature(config, &client, &token, now, out).await?;
+        analysis.signature = Some(describe_signature(&result));
+        if let Some(finding) = diagnose::signature_finding(&result, true) {
+            analysis.add(finding);
+        }
+        SignatureStatus::of(&result)
+    } else {
+        SignatureStatus::Skipped
+    };
 
     commands::without_commands(out, |out| {
         report::write_report(out, &analysis, &config.expect, now)
@@ -87,12 +100,52 @@ async fn run(config: &ActionConfig, out: &mut impl Write) -> Result<ExitStatus, 
         let mut file = OpenOptions::new().append(true).create(true).open(path)?;
         summary::write_summary(&mut file, &analysis)?;
     }
-    write_outputs(config, &token, &decoded, &analysis, out)?;
+    write_outputs(config, &token, &decoded, &analysis, signature, out)?;
     Ok(if analysis.passed() || !config.fail_on_mismatch {
         ExitStatus::Success
     } else {
         ExitStatus::CheckFailed
     })
+}
+
+/// Verifies the signature with keys discovered from the token's issuer (the clouds do the
+/// same); the issuer and audience are the findings' business, so they are not pinned here.
+async fn check_signature(
+    config: &ActionConfig,
+    client: &reqwest::Client,
+    token: &Secret,
+    now: i64,
+    out: &mut impl Write,
+) -> Result<Result<Verified, VerifyError>, Error> {
+    let options = VerifyOptions {
+        now: Some(now),
+        retry: config.retry.clone(),
+        ..VerifyOptions::default()
+    };
+    let result = verify::verify(client, token, &options).await;
+    if config.debug {
+        match &result {
+            Ok(v) => {
+                commands::debug(
+                    out,
+                    &format!("signature verified with key `{}` of `{}`", v.kid, v.issuer),
+                )?;
+                for note in &v.notes {
+                    commands::debug(out, note)?;
+                }
+            }
+            Err(e) => commands::debug(out, &format!("signature check: {e}"))?,
+        }
+    }
+    Ok(result)
+}
+
+/// One line on the signature for the report and the summary.
+pub fn describe_signature(result: &Result<Verified, VerifyError>) -> String {
+    match result {
+        Ok(v) => format!("valid (RS256, key `{}` published by `{}`)", v.kid, v.issuer),
+        Err(e) => format!("{} ({e})", e.signature_status()),
+    }
 }
 
 /// One annotation per finding. In debugging mode (`fail-on-mismatch: false`) failed checks are
@@ -126,10 +179,10 @@ fn read_event(config: &ActionConfig) -> Option<serde_json::Value> {
 
 async fn fetch(
     config: &ActionConfig,
+    client: &reqwest::Client,
     request: &TokenRequest,
     out: &mut impl Write,
 ) -> Result<Secret, Error> {
-    let client = request::http_client()?;
     if config.debug {
         let url = request::request_url(&request.url, request.audience.as_deref())?;
         commands::debug(
@@ -145,7 +198,7 @@ async fn fetch(
     }
     let mut lines = Vec::new();
     let mut on_attempt = |a: &AttemptReport| lines.push(attempt_line(a, config.debug));
-    let result = request::fetch_token(&client, request, &mut on_attempt).await;
+    let result = request::fetch_token(client, request, &mut on_attempt).await;
     // Attempt lines are buffered because the callback cannot borrow `out`; they are short.
     for line in lines.into_iter().flatten() {
         out.write_all(line.as_bytes())?;
@@ -183,6 +236,7 @@ pub fn output_values(
     token: &Secret,
     decoded: &DecodedToken,
     analysis: &Analysis,
+    signature: SignatureStatus,
 ) -> Vec<(&'static str, String)> {
     let c = &decoded.claims;
     let text = |name: &str| c.text(name).unwrap_or_default();
@@ -209,6 +263,7 @@ pub fn output_values(
             analysis.suggested_pattern().unwrap_or_default().to_owned(),
         ),
         ("findings", findings::to_json(&analysis.findings)),
+        ("signature", signature.as_str().to_owned()),
     ]
 }
 
@@ -217,9 +272,10 @@ fn write_outputs(
     token: &Secret,
     decoded: &DecodedToken,
     analysis: &Analysis,
+    signature: SignatureStatus,
     out: &mut impl Write,
 ) -> Result<(), Error> {
-    let values = output_values(token, decoded, analysis);
+    let values = output_values(token, decoded, analysis, signature);
     match &config.output_path {
         Some(path) => {
             // Append: earlier steps' outputs live in the same file.

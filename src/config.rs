@@ -134,6 +134,8 @@ pub struct ActionConfig {
     pub retry: RetryPolicy,
     /// `GITHUB_OUTPUT`; `None` in a terminal, where outputs are printed instead.
     pub output_path: Option<PathBuf>,
+    /// Input `verify-signature`: check the signature against the issuer's published keys.
+    pub verify_signature: bool,
     /// `GITHUB_STEP_SUMMARY`, unless input `summary` is false.
     pub summary_path: Option<PathBuf>,
     /// What the runner tells about the run, to explain a missing token.
@@ -179,6 +181,7 @@ impl ActionConfig {
                 .get("GITHUB_STEP_SUMMARY")
                 .filter(|_| summary)
                 .map(PathBuf::from),
+            verify_signature: parse_bool("verify-signature", env.input("verify-signature"), true)?,
             run: RunFacts {
                 event_path: env.get("GITHUB_EVENT_PATH").map(PathBuf::from),
                 actor: env.get("GITHUB_ACTOR").map(str::to_owned),

@@ -96,9 +96,18 @@ pub struct Analysis {
     pub suggestions: Vec<String>,
     /// Ready-to-paste policy snippets.
     pub snippets: Snippets,
+    /// The signature check's result in words, when it ran.
+    pub signature: Option<String>,
 }
 
 impl Analysis {
+    /// Adds a finding from a check that ran outside [`analyze`] (the signature), keeping the
+    /// errors-first order.
+    pub fn add(&mut self, finding: Finding) {
+        self.findings.push(finding);
+        self.findings.sort_by_key(|f| f.severity);
+    }
+
     /// True when every requested check passed (no error finding).
     pub fn passed(&self) -> bool {
         !crate::findings::any_error(&self.findings)
@@ -155,6 +164,7 @@ pub fn analyze(claims: &Claims, expect: &Expectations, clock: Clock) -> Analysis
         findings,
         suggestions,
         snippets,
+        signature: None,
     }
 }
 
@@ -727,5 +737,43 @@ pub fn no_token(facts: &crate::config::RunFacts, event: Option<&Value>) -> Findi
             "the job lacks `permissions: id-token: write` (or a calling workflow caps it)",
             format!("grant the job permission to request the token:{permission_yaml} Pull requests from forks never get an OIDC token, even with `id-token: write`; neither do Dependabot runs nor local runs with `act`."),
         )
+    }
+}
+
+/// The signature check as a finding: `None` when the signature verified, or when the only
+/// complaint is about claims the other checks already report (time, issuer, audience).
+/// `keys_required` makes unobtainable keys an error (the action) rather than a warning (the
+/// offline `check`, which may run without network).
+pub fn signature_finding(
+    result: &Result<crate::verify::Verified, crate::verify::VerifyError>,
+    keys_required: bool,
+) -> Option<Finding> {
+    use crate::verify::SignatureStatus;
+    let err = result.as_ref().err()?;
+    let hint = err.hint().unwrap_or_default();
+    match err.signature_status() {
+        SignatureStatus::Valid => None,
+        SignatureStatus::Invalid => Some(Finding::new(
+            "signature-invalid",
+            Severity::Error,
+            "Signature does not verify",
+            format!("the token's signature does not verify against the issuer's keys: {err}"),
+            hint,
+        )),
+        SignatureStatus::Skipped => Some(Finding::new(
+            "signature-unverified",
+            if keys_required {
+                Severity::Error
+            } else {
+                Severity::Warning
+            },
+            "Signature not verified",
+            format!("the signature could not be checked: {err}"),
+            if keys_required {
+                format!("{hint}; or set `verify-signature: false` to skip the signature check")
+            } else {
+                format!("{hint}; or pass the keys with `--jwks FILE`")
+            },
+        )),
     }
 }

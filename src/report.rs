@@ -78,6 +78,9 @@ pub fn write_report(
         )?;
     }
     write_claims(out, &analysis.claims, now)?;
+    if let Some(signature) = &analysis.signature {
+        writeln!(out, "Signature: {}", inert(signature))?;
+    }
     if let Some(sub) = analysis.claims.subject() {
         writeln!(
             out,

@@ -23,7 +23,10 @@ pub struct Snippets {
 /// The AWS condition key prefix for an issuer: its host and path without the scheme, e.g.
 /// `token.actions.githubusercontent.com/acme` for an enterprise-slug issuer.
 pub fn aws_key_prefix(iss: &str) -> String {
-    let without_scheme = iss.strip_prefix("https://").unwrap_or(iss);
+    let without_scheme = iss
+        .strip_prefix("https://")
+        .or_else(|| iss.strip_prefix("http://"))
+        .unwrap_or(iss);
     without_scheme.trim_end_matches('/').to_owned()
 }
 

@@ -104,6 +104,9 @@ pub fn write_summary(out: &mut impl Write, analysis: &Analysis) -> io::Result<()
         "\n**Subject form:** {}\n",
         escape(&analysis.subject_form.describe())
     )?;
+    if let Some(signature) = &analysis.signature {
+        writeln!(out, "**Signature:** {}\n", escape(signature))?;
+    }
     if !analysis.findings.is_empty() {
         writeln!(out, "### Findings\n")?;
         for f in &analysis.findings {

@@ -47,9 +47,15 @@ async fn passing_subject_check_writes_every_output() {
     );
     // The provider puts the requested audience into `aud`: proof the parameter arrived decoded.
     assert_eq!(run.output("audience"), Some("sts.amazonaws.com"));
-    assert_eq!(
-        run.output("issuer"),
-        Some("https://token.actions.githubusercontent.com")
+    // The embedded provider is the issuer, so the signature is verified against its keys.
+    assert_eq!(run.output("issuer"), Some(provider.server.uri().as_str()));
+    assert_eq!(run.output("signature"), Some("valid"));
+    assert!(
+        run.view
+            .log_text()
+            .contains("Signature: valid (RS256, key `"),
+        "{}",
+        run.view.log_text()
     );
     assert_eq!(run.output("repository"), Some("octo-org/octo-repo"));
     assert_eq!(run.output("ref"), Some("refs/heads/main"));
@@ -79,7 +85,8 @@ async fn passing_subject_check_writes_every_output() {
             "matched",
             "subject-form",
             "suggested-pattern",
-            "findings"
+            "findings",
+            "signature"
         ]
     );
     assert_eq!(run.output("subject-form"), Some("branch"));
@@ -103,7 +110,19 @@ async fn request_carries_bearer_accept_api_version_and_encoded_audience() {
     let run = run_with(Some(&provider), &[("audience", audience)], &[]).await;
     assert_eq!(run.status, ExitStatus::Success, "{}", run.stderr);
     let requests = provider.server.received_requests().await.unwrap();
-    assert_eq!(requests.len(), 1);
+    let paths: Vec<&str> = requests.iter().map(|r| r.url.path()).collect();
+    // The token, then the keys the signature check discovers (without any bearer token).
+    assert_eq!(
+        paths,
+        [
+            crate::provider::TOKEN_PATH,
+            "/.well-known/openid-configuration",
+            "/.well-known/jwks"
+        ]
+    );
+    assert!(requests[1..]
+        .iter()
+        .all(|r| !r.headers.contains_key("authorization")));
     let request = &requests[0];
     assert_eq!(
         request.headers["authorization"],
@@ -176,7 +195,10 @@ async fn subject_mismatch_fails_with_error_annotation_and_outputs() {
         log.contains("    - repo:octo-org/octo-repo:ref:refs/heads/main"),
         "{log}"
     );
-    assert!(log.contains(r#""token.actions.githubusercontent.com:sub": "repo:octo-org/octo-repo:environment:prod""#), "{log}");
+    assert!(
+        log.contains(r#":sub": "repo:octo-org/octo-repo:environment:prod""#),
+        "{log}"
+    );
     assert_eq!(run.output("matched"), Some("false"));
     assert_eq!(run.output("environment"), Some("prod"));
     assert_eq!(run.output("subject-form"), Some("environment"));
@@ -456,7 +478,7 @@ async fn redirect_to_another_host_does_not_carry_the_bearer_token() {
             None,
         )
         .await;
-    let run = run_with(Some(&provider), &[], &[]).await;
+    let run = run_with(Some(&provider), &[("verify-signature", "false")], &[]).await;
     assert_eq!(run.status, ExitStatus::Success, "{}", run.stderr);
     let received = other.server.received_requests().await.unwrap();
     assert_eq!(received.len(), 1);
@@ -555,5 +577,66 @@ async fn hostile_claim_values_cannot_inject_commands_or_outputs() {
         run.output("environment"),
         Some("prod\r\n::error::pwned %0A ghadelimiter_")
     );
+    assert_eq!(run.output("matched"), Some("true"));
+}
+
+#[tokio::test]
+async fn a_token_signed_by_another_key_fails_the_signature_check() {
+    let provider = provider_for(&Job::default()).await;
+    // Take a real token and swap its signature for one made over different content.
+    let good = crate::provider::test_key().sign(&json!({"sub": "repo:octo-org/octo-repo:ref:refs/heads/main", "iss": provider.server.uri(), "exp": 9_999_999_999i64}));
+    let other = crate::provider::test_key()
+        .sign(&json!({"sub": "other", "iss": provider.server.uri(), "exp": 9_999_999_999i64}));
+    let forged = format!(
+        "{}.{}",
+        good.rsplit_once('.').unwrap().0,
+        other.rsplit_once('.').unwrap().1
+    );
+    provider
+        .answer(
+            ResponseTemplate::new(200).set_body_json(json!({"value": forged})),
+            None,
+        )
+        .await;
+    let run = run_with(Some(&provider), &[], &[]).await;
+    assert_eq!(run.status, ExitStatus::CheckFailed, "{}", run.stdout);
+    assert_eq!(run.output("signature"), Some("invalid"));
+    let findings: serde_json::Value =
+        serde_json::from_str(run.output("findings").unwrap()).unwrap();
+    assert_eq!(findings[0]["id"], "signature-invalid", "{findings}");
+    assert_token_only_masked(&run, &forged);
+}
+
+#[tokio::test]
+async fn unreachable_keys_are_a_clear_error_within_the_deadline_unless_skipped() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let job = Job {
+        issuer: Some(format!("http://127.0.0.1:{port}")),
+        ..Job::default()
+    };
+    let provider = provider_for(&job).await;
+    let run = run_with(Some(&provider), &[("timeout", "3")], &[]).await;
+    assert_eq!(run.status, ExitStatus::CheckFailed, "{}", run.stdout);
+    assert!(run.elapsed < Duration::from_secs(4), "{:?}", run.elapsed);
+    assert_eq!(run.output("signature"), Some("skipped"));
+    let annotation = run
+        .view
+        .annotations()
+        .into_iter()
+        .find(|a| a.properties["title"] == "Signature not verified")
+        .expect("annotation");
+    assert!(
+        annotation.data.contains("verify-signature: false"),
+        "{}",
+        annotation.data
+    );
+
+    let run = run_with(Some(&provider), &[("verify-signature", "false")], &[]).await;
+    assert_eq!(run.status, ExitStatus::Success, "{}", run.stdout);
+    assert_eq!(run.output("signature"), Some("skipped"));
     assert_eq!(run.output("matched"), Some("true"));
 }

@@ -79,8 +79,13 @@ pub struct Job {
     pub environment: Option<String>,
     pub event_name: String,
     pub workflow_file: String,
-    pub issuer: String,
+    /// `None`: the provider that issues the token is its issuer (its URI), so discovery and
+    /// signature verification work on loopback; offline tests get GitHub's issuer.
+    pub issuer: Option<String>,
 }
+
+/// github.com's issuer.
+pub const GITHUB_ISSUER: &str = "https://token.actions.githubusercontent.com";
 
 impl Default for Job {
     fn default() -> Self {
@@ -90,7 +95,7 @@ impl Default for Job {
             environment: None,
             event_name: "push".into(),
             workflow_file: "deploy.yml".into(),
-            issuer: "https://token.actions.githubusercontent.com".into(),
+            issuer: None,
         }
     }
 }
@@ -152,7 +157,7 @@ impl Job {
             "job_workflow_ref": workflow_ref,
             "job_workflow_sha": "d6b1f3a0e4c2b5a7d9e8f1c3b2a4d6e8f0a1b3c5",
             "check_run_id": "31415926535",
-            "iss": self.issuer,
+            "iss": self.issuer.as_deref().unwrap_or(GITHUB_ISSUER),
             "nbf": now - 5,
             "iat": now,
             "exp": now + 300,
@@ -223,6 +228,10 @@ impl Provider {
     /// Issues tokens for `job` to requests that present the bearer token and the api-version,
     /// as GitHub does; anything else gets GitHub's 401.
     pub async fn issue_tokens_for(&self, job: &Job) {
+        let job = Job {
+            issuer: Some(job.issuer.clone().unwrap_or_else(|| self.server.uri())),
+            ..job.clone()
+        };
         self.token_endpoint()
             .respond_with(TokenResponder {
                 claims: job.claims(),
@@ -231,6 +240,7 @@ impl Provider {
             .with_priority(5)
             .mount(&self.server)
             .await;
+        self.serve_keys().await;
         self.refuse_unauthenticated().await;
     }
 
