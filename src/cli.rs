@@ -78,6 +78,13 @@ pub struct CheckArgs {
     /// File holding the JWT; `-` or nothing reads standard input.
     #[arg(value_name = "TOKEN_FILE")]
     pub token: Option<PathBuf>,
+    /// Verify the signature with the keys in this JWKS file instead of fetching them from the
+    /// issuer (offline).
+    #[arg(long, value_name = "FILE", conflicts_with = "no_verify")]
+    pub jwks: Option<PathBuf>,
+    /// Do not check the signature (no network at all).
+    #[arg(long)]
+    pub no_verify: bool,
     /// The checks.
     #[command(flatten)]
     pub checks: CheckOptions,

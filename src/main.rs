@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use oidc_preflight::cli::{CheckArgs, Cli, Command};
-use oidc_preflight::offline::{self, Sink};
+use oidc_preflight::offline::{self, Keys, Sink};
 use oidc_preflight::{config::ActionConfig, report_error, run_action, Env, Error, ExitStatus};
 
 fn main() -> ExitCode {
@@ -30,22 +30,15 @@ fn main() -> ExitCode {
         .unwrap_or_default();
     let status = match cli.command {
         None | Some(Command::Action) => action(&env, &mut out, &mut err),
-        Some(Command::Check(args)) => match read_token(&args) {
-            Ok(text) => offline::run_check(
-                &args.checks,
-                &text,
-                now,
-                Sink {
-                    out: &mut out,
-                    err: &mut err,
-                    in_runner,
-                },
-            ),
-            Err(message) => {
-                let _ = writeln!(err, "error: {message}\n  hint: pass a file holding the JWT, or pipe it: `oidc-preflight check - < token.jwt`");
-                ExitStatus::Usage
-            }
-        },
+        Some(Command::Check(args)) => check(
+            &args,
+            now,
+            Sink {
+                out: &mut out,
+                err: &mut err,
+                in_runner,
+            },
+        ),
         Some(Command::Predict(args)) => offline::run_predict(
             &args,
             now,
@@ -58,6 +51,37 @@ fn main() -> ExitCode {
     };
     let _ = out.flush();
     ExitCode::from(status.code())
+}
+
+fn check(args: &CheckArgs, now: i64, sink: Sink<'_, impl Write, impl Write>) -> ExitStatus {
+    let input = read_token(args).and_then(|token| {
+        let keys = match (&args.jwks, args.no_verify) {
+            (Some(path), _) => Keys::Jwks(
+                std::fs::read_to_string(path)
+                    .map_err(|e| format!("cannot read the JWKS file `{}`: {e}", path.display()))?,
+            ),
+            (None, true) => Keys::None,
+            (None, false) => Keys::Discover,
+        };
+        Ok((token, keys))
+    });
+    let (token, keys) = match input {
+        Ok(input) => input,
+        Err(message) => {
+            let _ = writeln!(sink.err, "error: {message}\n  hint: pass a readable file, or pipe the token: `oidc-preflight check - < token.jwt`");
+            return ExitStatus::Usage;
+        }
+    };
+    match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt.block_on(offline::run_check(&args.checks, &token, keys, now, sink)),
+        Err(e) => {
+            let _ = writeln!(sink.err, "error: cannot start the runtime: {e}");
+            ExitStatus::Usage
+        }
+    }
 }
 
 /// The token from the file named, or standard input. Tokens are small: cap what is read.

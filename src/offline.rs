@@ -16,8 +16,11 @@ use crate::error::{Error, ExitStatus};
 use crate::findings::Finding;
 use crate::pattern::PatternSet;
 use crate::report;
+use crate::request;
+use crate::secret::Secret;
 use crate::snippets::Snippets;
 use crate::subject::{encode, Context, RepoPart};
+use crate::verify::{self, Jwks, VerifyOptions};
 
 /// Where the report goes and how.
 pub struct Sink<'a, O: Write, E: Write> {
@@ -72,10 +75,23 @@ pub fn expectations(opts: &CheckOptions) -> Result<Expectations, Error> {
     })
 }
 
-/// `oidc-preflight check`: decodes `token_text` and reports on it.
-pub fn run_check<O: Write, E: Write>(
+/// Where `check` gets the signing keys.
+#[derive(Debug, Clone)]
+pub enum Keys {
+    /// Do not verify.
+    None,
+    /// From the issuer's discovery document (network).
+    Discover,
+    /// From a JWKS document the user saved (its text).
+    Jwks(String),
+}
+
+/// `oidc-preflight check`: decodes `token_text`, verifies its signature when keys can be had,
+/// and reports on it.
+pub async fn run_check<O: Write, E: Write>(
     opts: &CheckOptions,
     token_text: &str,
+    keys: Keys,
     now: i64,
     sink: Sink<'_, O, E>,
 ) -> ExitStatus {
@@ -83,13 +99,37 @@ pub fn run_check<O: Write, E: Write>(
         let decoded = claims::decode(token_text)?;
         Ok((expect, decoded))
     });
-    match result {
-        Ok((expect, decoded)) => {
-            let analysis = diagnose::analyze(&decoded.claims, &expect, Clock { now, fresh: false });
-            emit(&analysis, &expect, opts.format, now, sink)
+    let (expect, decoded) = match result {
+        Ok(ok) => ok,
+        Err(e) => return fail(&e, sink),
+    };
+    let mut analysis = diagnose::analyze(&decoded.claims, &expect, Clock { now, fresh: false });
+    let token = Secret::new(token_text.trim());
+    let options = VerifyOptions {
+        now: Some(now),
+        ..VerifyOptions::default()
+    };
+    let result = match keys {
+        Keys::None => None,
+        Keys::Jwks(text) => Some(
+            Jwks::from_json(&text)
+                .and_then(|jwks| verify::verify_with_jwks(&token, &jwks, &options)),
+        ),
+        Keys::Discover => match request::http_client() {
+            Ok(client) => Some(verify::verify(&client, &token, &options).await),
+            Err(e) => return fail(&Error::Request(e), sink),
+        },
+    };
+    match &result {
+        Some(result) => {
+            analysis.signature = Some(crate::describe_signature(result));
+            if let Some(finding) = diagnose::signature_finding(result, false) {
+                analysis.add(finding);
+            }
         }
-        Err(e) => fail(&e, sink),
+        None => analysis.signature = Some("skipped (--no-verify)".to_owned()),
     }
+    emit(&analysis, &expect, opts.format, now, sink)
 }
 
 /// `oidc-preflight predict`: derives the claims a job will get and reports on them.
@@ -151,6 +191,7 @@ struct JsonReport<'a> {
     subject: Option<&'a str>,
     subject_form: &'a str,
     suggested_pattern: Option<&'a str>,
+    signature: Option<&'a str>,
     suggestions: &'a [String],
     findings: &'a [Finding],
     snippets: &'a Snippets,
@@ -175,6 +216,7 @@ fn emit<O: Write, E: Write>(
                 subject: analysis.claims.subject(),
                 subject_form: analysis.subject_form.kind(),
                 suggested_pattern: analysis.suggested_pattern(),
+                signature: analysis.signature.as_deref(),
                 suggestions: &analysis.suggestions,
                 findings: &analysis.findings,
                 snippets: &analysis.snippets,

@@ -7,5 +7,6 @@ mod runner;
 
 mod action;
 mod binary;
+mod cli;
 mod common;
 mod scenarios;
