@@ -1,8 +1,9 @@
 //! `cargo run --example demo`: the action's real code path, in-process, against an embedded
 //! GitHub OIDC provider on loopback. No GitHub, no network.
 //!
-//! Two runs of a deploy job's preflight step: one whose subject pattern matches, one that
-//! expects the environment form while the job has no environment. Each shows the step log as
+//! Three runs of a deploy job's preflight step: one whose subject pattern matches, one that
+//! expects the environment form while the job has no environment, and one that predicts the
+//! token of the deploy job (which has an environment) and checks the prediction. Each shows the step log as
 //! the runner would render it (masks applied, commands turned into annotations) and the
 //! `GITHUB_OUTPUT` file the step wrote.
 
@@ -39,6 +40,14 @@ const SCENARIOS: &[Scenario] = &[
                 "subject-pattern",
                 "repo:octo-org/octo-repo:environment:prod",
             ),
+        ],
+    },
+    Scenario {
+        title: "the same preflight job predicts the token of the deploy job, which runs in environment prod",
+        inputs: &[
+            ("provider", "aws"),
+            ("job-environment", "prod"),
+            ("subject-pattern", "repo:octo-org/octo-repo:environment:prod"),
         ],
     },
 ];

@@ -161,8 +161,8 @@ pub fn write_annotations(
             level => level,
         };
         let prefix = match &analysis.predicted_for {
-            Some(env) => format!("[prediction for environment {env}] "),
-            None => String::new(),
+            Some(env) if f.id != "prediction" => format!("[prediction for environment {env}] "),
+            _ => String::new(),
         };
         let message = format!("{prefix}{}\n\nHint: {}", f.message, f.hint);
         commands::annotation(out, level, &f.title, &message)?;

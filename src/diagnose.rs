@@ -185,7 +185,7 @@ fn prediction_notice(actual: &Claims, predicted: &Claims, env: &str) -> Finding 
         Severity::Notice,
         "Checks run on a predicted token",
         format!(
-            "this is a prediction: a job with `environment: {env}` will receive sub `{}` (this job's token has `{}`); the checks below apply to the prediction",
+            "this is a prediction: a job with `environment: {env}` will receive sub `{}` (this job's token has `{}`); the subject and claim checks apply to the prediction",
             predicted.subject().unwrap_or_default(),
             actual.subject().unwrap_or_default()
         ),
