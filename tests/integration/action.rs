@@ -640,3 +640,102 @@ async fn unreachable_keys_are_a_clear_error_within_the_deadline_unless_skipped()
     assert_eq!(run.output("signature"), Some("skipped"));
     assert_eq!(run.output("matched"), Some("true"));
 }
+
+#[tokio::test]
+async fn job_summary_is_appended_and_can_be_turned_off() {
+    let job = Job {
+        environment: Some("prod".into()),
+        ..Job::default()
+    };
+    let provider = provider_for(&job).await;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("summary.md");
+    std::fs::write(&path, "# earlier step\n").unwrap();
+    let summary_var = path.display().to_string();
+    let inputs = [
+        ("provider", "aws"),
+        (
+            "subject-pattern",
+            "repo:octo-org/octo-repo:ref:refs/heads/main",
+        ),
+    ];
+    let run = run_with(
+        Some(&provider),
+        &inputs,
+        &[("GITHUB_STEP_SUMMARY", summary_var.as_str())],
+    )
+    .await;
+    assert_eq!(run.status, ExitStatus::CheckFailed);
+    let summary = std::fs::read_to_string(&path).unwrap();
+    assert!(
+        summary.starts_with("# earlier step\n## ❌ OIDC preflight failed"),
+        "{summary}"
+    );
+    assert!(
+        summary.contains("(<code>subject-form-environment</code>)"),
+        "{summary}"
+    );
+    assert!(summary.contains("**Signature:** valid"), "{summary}");
+    assert!(summary.contains("<details><summary>AWS trust policy condition</summary>"));
+    let token = run.output("token").unwrap();
+    assert!(
+        !summary.contains(token),
+        "the token never reaches the summary"
+    );
+
+    let before = std::fs::read_to_string(&path).unwrap();
+    let off = [("summary", "false")];
+    run_with(
+        Some(&provider),
+        &off,
+        &[("GITHUB_STEP_SUMMARY", summary_var.as_str())],
+    )
+    .await;
+    assert_eq!(
+        std::fs::read_to_string(&path).unwrap(),
+        before,
+        "summary: false writes nothing"
+    );
+}
+
+#[tokio::test]
+async fn missing_token_on_a_fork_pull_request_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let event = dir.path().join("event.json");
+    std::fs::write(
+        &event,
+        r#"{"pull_request": {"number": 7, "head": {"repo": {"fork": true}}}}"#,
+    )
+    .unwrap();
+    let event_var = event.display().to_string();
+    let run = run_with(
+        None,
+        &[],
+        &[
+            ("GITHUB_EVENT_PATH", event_var.as_str()),
+            ("GITHUB_EVENT_NAME", "pull_request"),
+        ],
+    )
+    .await;
+    assert_eq!(run.status, ExitStatus::NoToken);
+    let annotation = &run.view.annotations()[0];
+    assert_eq!(
+        annotation.properties["title"],
+        "No OIDC token for a fork pull request"
+    );
+    assert!(
+        annotation.data.contains("head.repo.fork == false"),
+        "{}",
+        annotation.data
+    );
+    let run = run_with(None, &[], &[("GITHUB_ACTOR", "dependabot[bot]")]).await;
+    assert_eq!(
+        run.view.annotations()[0].properties["title"],
+        "No OIDC token for Dependabot"
+    );
+    let run = run_with(None, &[], &[("ACT", "true")]).await;
+    assert_eq!(
+        run.view.annotations()[0].properties["title"],
+        "No OIDC token in a local act run"
+    );
+}
