@@ -399,6 +399,12 @@ fn claim_values(claims: &Claims, name: &str) -> Option<Vec<String>> {
     }
 }
 
+/// True when the claim is present and one of its values matches the expectation's pattern.
+pub fn claim_holds(claims: &Claims, expectation: &ClaimExpectation) -> bool {
+    claim_values(claims, &expectation.name)
+        .is_some_and(|values| values.iter().any(|v| string_like(&expectation.pattern, v)))
+}
+
 fn absent_reason(name: &str) -> &'static str {
     match name {
         "environment" => {

@@ -19,6 +19,7 @@
 #![deny(missing_docs)]
 
 mod action;
+pub mod app;
 pub mod claims;
 pub mod cli;
 pub mod commands;

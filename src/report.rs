@@ -8,7 +8,7 @@ use std::time::{Duration, UNIX_EPOCH};
 
 use crate::claims::Claims;
 use crate::commands::inert;
-use crate::diagnose::{Analysis, Expectations};
+use crate::diagnose::{self, Analysis, Expectations};
 use crate::findings::Severity;
 
 /// The claims a reader needs first, in the order they are shown.
@@ -101,9 +101,7 @@ pub fn write_report(
         }
     }
     for e in &expect.claims {
-        let ok = !analysis.findings.iter().any(|f| {
-            f.id.starts_with("claim-") && f.message.contains(&format!("claim `{}`", e.name))
-        });
+        let ok = diagnose::claim_holds(&analysis.claims, e);
         writeln!(
             out,
             "Claim check {}: {} = {}",
