@@ -26,6 +26,7 @@ pub mod config;
 pub mod error;
 pub mod outputs;
 pub mod pattern;
+pub mod policy;
 mod random;
 pub mod report;
 pub mod request;
