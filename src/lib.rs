@@ -31,6 +31,7 @@ pub mod findings;
 pub mod offline;
 pub mod outputs;
 pub mod pattern;
+pub mod policy;
 mod random;
 pub mod report;
 pub mod request;

@@ -1,0 +1,658 @@
+//! GCP workload identity pool providers (`gcloud iam workload-identity-pools providers
+//! describe`, JSON or YAML): the provider's state, issuer and audience checks, then the
+//! attribute mapping and attribute condition, evaluated with a real CEL interpreter.
+
+mod cel;
+
+use self::cel::Compiled;
+use super::document::Fields;
+use super::{claim_values, list, PolicyError, PolicyReport, Reason};
+use crate::claims::Claims;
+use ::cel::Value as CelValue;
+use serde_json::Value;
+
+/// GCP's limit on `attributeCondition`, in characters.
+const MAX_CONDITION: usize = 4096;
+
+/// GCP's limit on the mapped `google.subject`, in bytes.
+const MAX_SUBJECT_BYTES: usize = 127;
+
+/// One `attributeMapping` entry.
+#[derive(Debug)]
+struct Mapping {
+    target: String,
+    expression: Compiled,
+}
+
+/// A parsed provider.
+#[derive(Debug)]
+pub(super) struct Provider {
+    name: Option<String>,
+    /// `disabled: true`, or a `state` other than `ACTIVE`.
+    inactive: Option<String>,
+    issuer_uri: String,
+    allowed_audiences: Vec<String>,
+    mappings: Vec<Mapping>,
+    condition: Option<Compiled>,
+}
+
+impl Provider {
+    pub(super) fn parse(value: &Value) -> Result<Self, PolicyError> {
+        let top = Fields::of(value, "")?;
+        let oidc = match top.map.get("oidc") {
+            Some(oidc) => Fields::of(oidc, "oidc")?,
+            None if top.map.contains_key("aws") || top.map.contains_key("saml") => {
+                return Err(PolicyError::invalid(
+                    "oidc",
+                    "this is an AWS or SAML provider; GitHub tokens need an OIDC provider",
+                ))
+            }
+            None => return Err(top.missing("oidc")),
+        };
+        let state = top.opt_str("state")?;
+        let inactive = match (top.opt_bool("disabled")?, state) {
+            (Some(true), _) => Some("disabled: true".to_owned()),
+            (_, Some(state)) if state != "ACTIVE" => Some(format!("state: {state}")),
+            _ => None,
+        };
+        Ok(Provider {
+            name: top.opt_str("name")?.map(str::to_owned),
+            inactive,
+            issuer_uri: oidc.str("issuerUri")?.to_owned(),
+            allowed_audiences: oidc.opt_strings("allowedAudiences")?.unwrap_or_default(),
+            mappings: parse_mappings(&top)?,
+            condition: parse_condition(&top)?,
+        })
+    }
+
+    /// Runs GCP's checks in the order STS applies them, all of them, so that the report lists
+    /// everything to fix. True when the token would be exchanged.
+    pub(super) fn evaluate(&self, claims: &Claims, report: &mut PolicyReport) -> bool {
+        let assertion = cel::from_json(&Value::Object(claims.0.clone()));
+        let checks = [
+            self.check_state(report),
+            self.check_issuer(claims, report),
+            self.check_audience(claims, report),
+        ];
+        let mapped = self.map_attributes(&assertion, report);
+        let condition = match &mapped {
+            Some(mapped) => self.check_condition(&assertion, mapped, report),
+            None => false,
+        };
+        checks.iter().all(|ok| *ok) && mapped.is_some() && condition
+    }
+
+    fn check_state(&self, report: &mut PolicyReport) -> bool {
+        let Some(inactive) = &self.inactive else {
+            return true;
+        };
+        report.reasons.push(
+            Reason::new(
+                "gcp-provider-disabled",
+                "state",
+                format!(
+                    "the provider is not active ({inactive}): invalid_target, the pool or \
+                     provider is disabled or deleted or because it doesn't exist"
+                ),
+            )
+            .with_hint("enable or undelete the provider (`gcloud iam workload-identity-pools providers undelete`)"),
+        );
+        false
+    }
+
+    fn check_issuer(&self, claims: &Claims, report: &mut PolicyReport) -> bool {
+        let iss = claims.str("iss").unwrap_or_default();
+        if self.issuer_uri == iss {
+            report.reasons.push(Reason::new(
+                "gcp-issuer-matched",
+                "oidc.issuerUri",
+                format!("issuerUri `{iss}` equals the token's `iss`"),
+            ));
+            return true;
+        }
+        report.reasons.push(
+            Reason::new(
+                "gcp-issuer-mismatch",
+                "oidc.issuerUri",
+                format!(
+                    "The issuer in ID Token {iss} does not match the expected ones. The \
+                     provider's issuerUri is `{}`",
+                    self.issuer_uri
+                ),
+            )
+            .with_hint(format!("set oidc.issuerUri to `{iss}`")),
+        );
+        false
+    }
+
+    fn check_audience(&self, claims: &Claims, report: &mut PolicyReport) -> bool {
+        let expected = self.expected_audiences();
+        let presented = claim_values(claims.get("aud")).unwrap_or_default();
+        let why = if self.allowed_audiences.is_empty() {
+            "allowedAudiences is empty, so GCP expects the provider's own resource URL"
+        } else {
+            "the token's aud must be one of allowedAudiences"
+        };
+        if let Some(aud) = presented.iter().find(|a| expected.contains(a)) {
+            report.reasons.push(Reason::new(
+                "gcp-audience-matched",
+                "oidc.allowedAudiences",
+                format!("the token's audience `{aud}` is accepted ({why})"),
+            ));
+            return true;
+        }
+        let mut reason = Reason::new(
+            "gcp-audience-mismatch",
+            "oidc.allowedAudiences",
+            format!(
+                "The audience in JWT does not match the expected values. The token's aud is \
+                 {}, and {why}: {}",
+                list(&presented),
+                list(&expected)
+            ),
+        );
+        reason = match (expected.first(), self.name.is_some()) {
+            (Some(first), _) => reason.with_hint(format!(
+                "request the token with audience `{first}` (google-github-actions/auth does \
+                 this by default), or add the token's audience to allowedAudiences"
+            )),
+            (None, false) => reason.with_hint(
+                "include the provider's `name` (projects/NUMBER/locations/global/\
+                 workloadIdentityPools/POOL/providers/PROVIDER) so the default audience is known",
+            ),
+            (None, true) => reason,
+        };
+        report.reasons.push(reason);
+        false
+    }
+
+    fn maps_attribute(&self, name: &str) -> bool {
+        self.mappings
+            .iter()
+            .any(|m| m.target.strip_prefix("attribute.") == Some(name))
+    }
+
+    fn expected_audiences(&self) -> Vec<String> {
+        if !self.allowed_audiences.is_empty() {
+            return self.allowed_audiences.clone();
+        }
+        // With no allowed audiences GCP accepts the provider's full resource name, with or
+        // without the scheme.
+        self.name
+            .iter()
+            .flat_map(|name| {
+                [
+                    format!("https://iam.googleapis.com/{name}"),
+                    format!("//iam.googleapis.com/{name}"),
+                ]
+            })
+            .collect()
+    }
+
+    /// Evaluates every mapping; `Some` with the mapped attributes when `google.subject` is
+    /// usable, which GCP needs before it looks at the condition.
+    fn map_attributes(&self, assertion: &CelValue, report: &mut PolicyReport) -> Option<Mapped> {
+        let mut mapped = Mapped::default();
+        let mut ok = true;
+        for mapping in &self.mappings {
+            let location = format!("attributeMapping.{}", mapping.target);
+            match mapping.expression.execute(&[("assertion", assertion)]) {
+                Ok(value) => mapped.insert(&mapping.target, value),
+                Err(error) => {
+                    ok = false;
+                    report
+                        .reasons
+                        .push(mapping_error(&location, &mapping.expression, &error));
+                }
+            }
+        }
+        ok &= check_subject(mapped.subject.as_ref(), report);
+        ok.then_some(mapped)
+    }
+
+    fn check_condition(
+        &self,
+        assertion: &CelValue,
+        mapped: &Mapped,
+        report: &mut PolicyReport,
+    ) -> bool {
+        let Some(condition) = &self.condition else {
+            report.warnings.push(no_condition_warning());
+            return true;
+        };
+        let unmapped: Vec<String> = condition
+            .attribute_references()
+            .into_iter()
+            .filter(|name| !self.maps_attribute(name))
+            .collect();
+        if !unmapped.is_empty() {
+            report.reasons.push(unmapped_reason(&unmapped));
+            return false;
+        }
+        let attribute = cel::map_value(mapped.attributes.clone());
+        let google = cel::map_value(mapped.google.clone());
+        let variables = [
+            ("assertion", assertion),
+            ("attribute", &attribute),
+            ("google", &google),
+        ];
+        let result = condition.execute(&variables);
+        let reason = condition_reason(condition, result);
+        let allowed = reason.id == "gcp-condition-passed";
+        report.reasons.push(reason);
+        allowed
+    }
+}
+
+/// The results of the attribute mapping.
+#[derive(Default)]
+struct Mapped {
+    subject: Option<CelValue>,
+    /// `attribute.X` values by `X`.
+    attributes: Vec<(String, CelValue)>,
+    /// `google.X` values by `X`.
+    google: Vec<(String, CelValue)>,
+}
+
+impl Mapped {
+    fn insert(&mut self, target: &str, value: CelValue) {
+        if let Some(name) = target.strip_prefix("attribute.") {
+            self.attributes.push((name.to_owned(), value));
+        } else if let Some(name) = target.strip_prefix("google.") {
+            if name == "subject" {
+                self.subject = Some(value.clone());
+            }
+            self.google.push((name.to_owned(), value));
+        }
+    }
+}
+
+fn parse_mappings(top: &Fields<'_>) -> Result<Vec<Mapping>, PolicyError> {
+    let Some(value) = top.map.get("attributeMapping") else {
+        return Err(PolicyError::invalid(
+            "attributeMapping",
+            "required field is missing; map at least `google.subject` (e.g. to `assertion.sub`)",
+        ));
+    };
+    let fields = Fields::of(value, "attributeMapping")?;
+    let mut mappings = Vec::new();
+    for target in fields.map.keys() {
+        let source = fields.str(target)?;
+        if !(target.starts_with("google.") || target.starts_with("attribute.")) {
+            return Err(PolicyError::invalid(
+                fields.path(target),
+                "mapped attributes are named `google.NAME` or `attribute.NAME`",
+            ));
+        }
+        mappings.push(Mapping {
+            target: target.clone(),
+            expression: cel::compile(source, &fields.path(target))?,
+        });
+    }
+    Ok(mappings)
+}
+
+fn parse_condition(top: &Fields<'_>) -> Result<Option<Compiled>, PolicyError> {
+    let Some(source) = top.opt_str("attributeCondition")? else {
+        return Ok(None);
+    };
+    let length = source.chars().count();
+    if length > MAX_CONDITION {
+        return Err(PolicyError::TooLong {
+            location: "attributeCondition".into(),
+            length,
+            limit: MAX_CONDITION,
+        });
+    }
+    if source.trim().is_empty() {
+        return Ok(None);
+    }
+    cel::compile(source, "attributeCondition").map(Some)
+}
+
+fn check_subject(subject: Option<&CelValue>, report: &mut PolicyReport) -> bool {
+    let location = "attributeMapping.google.subject";
+    let (id, message, hint) = match subject {
+        None => (
+            "gcp-subject-not-mapped",
+            "google.subject is not mapped (or its expression failed); GCP needs it".to_owned(),
+            "map `google.subject` to `assertion.sub`",
+        ),
+        Some(CelValue::String(s)) if s.len() > MAX_SUBJECT_BYTES => (
+            "gcp-subject-too-long",
+            format!(
+                "The size of mapped attribute google.subject exceeds the 127 bytes limit: \
+                 `{s}` is {} bytes",
+                s.len()
+            ),
+            "map google.subject to something shorter, e.g. `assertion.sub` without a prefix, \
+             or move detail into attribute.* mappings",
+        ),
+        Some(CelValue::String(s)) => {
+            report.reasons.push(Reason::new(
+                "gcp-subject-mapped",
+                location,
+                format!("google.subject is `{s}` ({} bytes)", s.len()),
+            ));
+            return true;
+        }
+        Some(other) => (
+            "gcp-subject-not-string",
+            format!(
+                "google.subject must be a string, but the mapping gives {} `{}`",
+                cel::type_name(other),
+                cel::display(other)
+            ),
+            "map google.subject to a string expression such as `assertion.sub`",
+        ),
+    };
+    report
+        .reasons
+        .push(Reason::new(id, location, message).with_hint(hint));
+    false
+}
+
+fn mapping_error(location: &str, expression: &Compiled, error: &str) -> Reason {
+    Reason::new(
+        "gcp-mapping-error",
+        location,
+        format!("`{}` fails on this token: {error}", expression.source),
+    )
+    .with_hint(
+        "a claim the mapping reads may be absent from this token (e.g. `environment` for a job \
+         without one); guard it with `has(assertion.NAME) ? ... : ...`",
+    )
+}
+
+fn unmapped_reason(unmapped: &[String]) -> Reason {
+    let names: Vec<String> = unmapped.iter().map(|n| format!("attribute.{n}")).collect();
+    Reason::new(
+        "gcp-unmapped-attribute",
+        "attributeCondition",
+        format!(
+            "the condition uses {}, which attributeMapping does not map; GCP rejects this \
+             provider configuration",
+            list(&names)
+        ),
+    )
+    .with_hint(format!(
+        "add `{}=assertion.{}` to the attribute mapping, or read `assertion.{}` in the \
+         condition instead",
+        names.first().map_or("", String::as_str),
+        unmapped.first().map_or("", String::as_str),
+        unmapped.first().map_or("", String::as_str),
+    ))
+}
+
+fn condition_reason(condition: &Compiled, result: Result<CelValue, String>) -> Reason {
+    let location = "attributeCondition";
+    let source = &condition.source;
+    match result {
+        Ok(CelValue::Bool(true)) => Reason::new(
+            "gcp-condition-passed",
+            location,
+            format!("`{source}` is true for this token"),
+        ),
+        Ok(CelValue::Bool(false)) => Reason::new(
+            "gcp-condition-failed",
+            location,
+            format!(
+                "The given credential is rejected by the attribute condition. `{source}` is \
+                 false for this token"
+            ),
+        )
+        .with_hint("compare each claim the condition reads with the token's claims; values are case-sensitive"),
+        Ok(other) => Reason::new(
+            "gcp-condition-failed",
+            location,
+            format!(
+                "`{source}` gives {} `{}`, not a boolean",
+                cel::type_name(&other),
+                cel::display(&other)
+            ),
+        ),
+        Err(error) => Reason::new(
+            "gcp-condition-error",
+            location,
+            format!("`{source}` fails on this token: {error}"),
+        )
+        .with_hint("a claim the condition reads may be absent from this token; guard it with `has(assertion.NAME)`"),
+    }
+}
+
+fn no_condition_warning() -> Reason {
+    Reason::new(
+        "gcp-no-attribute-condition",
+        "attributeCondition",
+        "the provider has no attribute condition, so tokens from any repository on this \
+         issuer can use it"
+            .to_owned(),
+    )
+    .with_hint(
+        "add e.g. `assertion.repository_owner == 'ORG'` so that only your organisation's \
+         workflows can use the provider",
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::policy::testing::token;
+    use crate::policy::{evaluate, parse, PolicyError, PolicyFormat, PolicyReport};
+    use serde_json::{json, Value};
+
+    const NAME: &str =
+        "projects/123456789012/locations/global/workloadIdentityPools/github/providers/octo-org";
+
+    fn default_audience() -> String {
+        format!("https://iam.googleapis.com/{NAME}")
+    }
+
+    /// The provider google-github-actions/auth's README creates, as `describe` prints it.
+    fn documented(condition: &str) -> Value {
+        json!({
+            "name": NAME,
+            "state": "ACTIVE",
+            "attributeCondition": condition,
+            "attributeMapping": {
+                "google.subject": "assertion.sub",
+                "attribute.actor": "assertion.actor",
+                "attribute.repository": "assertion.repository",
+                "attribute.repository_owner": "assertion.repository_owner",
+            },
+            "oidc": {"issuerUri": "https://token.actions.githubusercontent.com"},
+        })
+    }
+
+    fn with(mut provider: Value, pointer: &str, value: Value) -> Value {
+        if let Some(slot) = provider.pointer_mut(pointer) {
+            *slot = value;
+        }
+        provider
+    }
+
+    fn run(provider: &Value, overrides: Value) -> PolicyReport {
+        let policy = parse(&provider.to_string(), None).unwrap();
+        assert_eq!(policy.format(), PolicyFormat::Gcp);
+        let mut overrides = overrides;
+        if let Some(map) = overrides.as_object_mut() {
+            map.entry("aud").or_insert(json!(default_audience()));
+        }
+        evaluate(&policy, &token(overrides))
+    }
+
+    #[test]
+    fn documented_providers() {
+        let owner = "assertion.repository_owner == 'octo-org'";
+        let long_sub = format!("repo:octo-org/{}:environment:prod", "r".repeat(100));
+        let cases: Vec<(&str, Value, Value, bool, &str, &str)> = vec![
+            ("owner condition", documented(owner), json!({}), true, "gcp-condition-passed", "attributeCondition"),
+            ("other owner", documented(owner), json!({"repository_owner": "evil-org"}), false, "gcp-condition-failed", "attributeCondition"),
+            ("owner case", documented("assertion.repository_owner == 'Octo-Org'"), json!({}), false, "gcp-condition-failed", "attributeCondition"),
+            ("mapped attribute in condition", documented("attribute.repository == 'octo-org/octo-repo'"), json!({}), true, "gcp-condition-passed", "attributeCondition"),
+            ("branch condition", documented("assertion.ref.startsWith('refs/heads/') && assertion.repository_owner == 'octo-org'"), json!({}), true, "gcp-condition-passed", "attributeCondition"),
+            ("repository list", documented("assertion.repository in ['octo-org/a', 'octo-org/b']"), json!({}), false, "gcp-condition-failed", "attributeCondition"),
+            ("regex", documented("assertion.ref.matches('^refs/(heads/main|tags/v.*)$')"), json!({}), true, "gcp-condition-passed", "attributeCondition"),
+            ("missing claim in condition", documented("assertion.environment == 'prod'"), json!({"environment": null}), false, "gcp-condition-error", "attributeCondition"),
+            ("non-boolean condition", documented("assertion.repository"), json!({}), false, "gcp-condition-failed", "attributeCondition"),
+            ("unmapped attribute", documented("attribute.environment == 'prod'"), json!({}), false, "gcp-unmapped-attribute", "attributeCondition"),
+            ("subject mapped", documented(owner), json!({}), true, "gcp-subject-mapped", "attributeMapping.google.subject"),
+            ("subject over 127 bytes", documented(owner), json!({"sub": long_sub}), false, "gcp-subject-too-long", "attributeMapping.google.subject"),
+            ("subject concatenation", with(documented(owner), "/attributeMapping/google.subject", json!("assertion.repository + '@' + assertion.ref")), json!({}), true, "gcp-subject-mapped", "attributeMapping.google.subject"),
+            ("subject not a string", with(documented(owner), "/attributeMapping/google.subject", json!("assertion.aud == 'x'")), json!({}), false, "gcp-subject-not-string", "attributeMapping.google.subject"),
+            ("mapping reads a missing claim", with(documented(owner), "/attributeMapping/attribute.actor", json!("assertion.environment")), json!({"environment": null}), false, "gcp-mapping-error", "attributeMapping.attribute.actor"),
+            ("subject not mapped", with(documented(owner), "/attributeMapping", json!({"attribute.x": "assertion.sub"})), json!({}), false, "gcp-subject-not-mapped", "attributeMapping.google.subject"),
+            ("default audience", documented(owner), json!({}), true, "gcp-audience-matched", "oidc.allowedAudiences"),
+            ("default audience without scheme", documented(owner), json!({"aud": format!("//iam.googleapis.com/{NAME}")}), true, "gcp-audience-matched", "oidc.allowedAudiences"),
+            ("GitHub default audience", documented(owner), json!({"aud": "https://github.com/octo-org"}), false, "gcp-audience-mismatch", "oidc.allowedAudiences"),
+            ("allowedAudiences", with(documented(owner), "/oidc", json!({"issuerUri": "https://token.actions.githubusercontent.com", "allowedAudiences": ["my-aud"]})), json!({"aud": "my-aud"}), true, "gcp-audience-matched", "oidc.allowedAudiences"),
+            ("allowedAudiences replace the default", with(documented(owner), "/oidc", json!({"issuerUri": "https://token.actions.githubusercontent.com", "allowedAudiences": ["my-aud"]})), json!({}), false, "gcp-audience-mismatch", "oidc.allowedAudiences"),
+            ("issuer", with(documented(owner), "/oidc/issuerUri", json!("https://token.actions.githubusercontent.com/octo-enterprise")), json!({}), false, "gcp-issuer-mismatch", "oidc.issuerUri"),
+            ("disabled", with(documented(owner), "/state", json!("DELETED")), json!({}), false, "gcp-provider-disabled", "state"),
+        ];
+        for (name, provider, overrides, allowed, id, location) in cases {
+            let report = run(&provider, overrides);
+            assert_eq!(report.allowed, allowed, "{name}: {report:#?}");
+            assert!(
+                report
+                    .reasons
+                    .iter()
+                    .any(|r| r.id == id && r.location == location),
+                "{name}: no {id} at {location}: {report:#?}"
+            );
+        }
+    }
+
+    #[test]
+    fn gcp_messages() {
+        let long_sub = format!("repo:octo-org/{}:environment:prod", "r".repeat(100));
+        let report = run(&documented("true"), json!({"sub": long_sub}));
+        let reason = report
+            .reasons
+            .iter()
+            .find(|r| r.id == "gcp-subject-too-long")
+            .unwrap();
+        assert!(reason.message.starts_with(
+            "The size of mapped attribute google.subject exceeds the 127 bytes limit"
+        ));
+        let report = run(&documented("false"), json!({}));
+        let reason = report
+            .reasons
+            .iter()
+            .find(|r| r.id == "gcp-condition-failed")
+            .unwrap();
+        assert!(reason
+            .message
+            .starts_with("The given credential is rejected by the attribute condition."));
+        let report = run(
+            &documented("attribute.environment == 'prod' && attribute.ref == 'x'"),
+            json!({}),
+        );
+        let reason = report
+            .reasons
+            .iter()
+            .find(|r| r.id == "gcp-unmapped-attribute")
+            .unwrap();
+        assert!(
+            reason
+                .message
+                .contains("[`attribute.environment`, `attribute.ref`]"),
+            "{}",
+            reason.message
+        );
+        let report = run(&documented("true"), json!({"aud": "x"}));
+        let reason = report
+            .reasons
+            .iter()
+            .find(|r| r.id == "gcp-audience-mismatch")
+            .unwrap();
+        assert!(reason
+            .message
+            .starts_with("The audience in JWT does not match the expected values."));
+        let report = run(
+            &with(
+                documented("true"),
+                "/oidc/issuerUri",
+                json!("https://ghes.example/_services/token"),
+            ),
+            json!({}),
+        );
+        let reason = report
+            .reasons
+            .iter()
+            .find(|r| r.id == "gcp-issuer-mismatch")
+            .unwrap();
+        assert!(reason.message.starts_with("The issuer in ID Token https://token.actions.githubusercontent.com does not match the expected ones"));
+        let mut no_condition = documented("");
+        no_condition
+            .as_object_mut()
+            .map(|m| m.remove("attributeCondition"));
+        let report = run(&no_condition, json!({}));
+        assert!(report.allowed);
+        assert_eq!(report.warnings[0].id, "gcp-no-attribute-condition");
+        let mut disabled = documented("true");
+        disabled
+            .as_object_mut()
+            .map(|m| m.insert("disabled".into(), json!(true)));
+        let report = run(&disabled, json!({}));
+        assert!(!report.allowed);
+        assert_eq!(report.reasons[0].id, "gcp-provider-disabled");
+    }
+
+    #[test]
+    fn example_files() {
+        let json_text = include_str!("../../examples/policies/gcp-provider.json");
+        let yaml_text = include_str!("../../examples/policies/gcp-provider.yaml");
+        for text in [json_text, yaml_text] {
+            let policy = parse(text, None).unwrap();
+            assert_eq!(policy.format(), PolicyFormat::Gcp);
+            let allowed = evaluate(&policy, &token(json!({"aud": default_audience()})));
+            assert!(allowed.allowed, "{allowed:#?}");
+            let other = evaluate(
+                &policy,
+                &token(json!({"aud": default_audience(), "repository_owner": "x"})),
+            );
+            assert!(!other.allowed);
+        }
+    }
+
+    #[test]
+    fn malformed_providers_are_errors() {
+        let long = format!("assertion.sub == '{}'", "x".repeat(4096));
+        let cases: Vec<(String, &str)> = vec![
+            (json!({"attributeMapping": {"google.subject": "assertion.sub"}, "oidc": {"issuerUri": "x"}, "attributeCondition": "assertion.sub =="}).to_string(),
+             "attributeCondition: CEL syntax error at line 1 column"),
+            (json!({"attributeMapping": {"google.subject": "assertion.sub +"}, "oidc": {"issuerUri": "x"}}).to_string(),
+             "attributeMapping.google.subject: CEL syntax error at line 1 column"),
+            (json!({"attributeMapping": {"google.subject": "assertion.sub"}, "oidc": {"issuerUri": "x"}, "attributeCondition": long}).to_string(),
+             "attributeCondition: the expression is 4115 characters long, GCP accepts at most 4096"),
+            (json!({"attributeMapping": {"google.subject": "assertion.sub"}}).to_string(), "oidc: required field is missing"),
+            (json!({"attributeMapping": {"google.subject": "assertion.sub"}, "aws": {"accountId": "1"}}).to_string(), "oidc: this is an AWS or SAML provider"),
+            (json!({"attributeMapping": {"subject": "assertion.sub"}, "oidc": {"issuerUri": "x"}}).to_string(), "attributeMapping.subject: mapped attributes are named"),
+            (json!({"attributeMapping": {"google.subject": 1}, "oidc": {"issuerUri": "x"}}).to_string(), "attributeMapping.google.subject: expected a string, found a number"),
+            (json!({"attributeCondition": "true", "oidc": {"issuerUri": "x"}}).to_string(), "attributeMapping: required field is missing"),
+            (json!({"attributeMapping": {}, "oidc": {"allowedAudiences": "x"}}).to_string(), "oidc.issuerUri: required field is missing"),
+            ("attributeMapping:\n  google.subject: [unclosed\n".to_owned(), "the document is not valid YAML"),
+            ("{\"attributeMapping\": {,}}".to_owned(), "the document is not valid JSON: key must be a string at line 1 column 23"),
+        ];
+        for (text, want) in cases {
+            let err = parse(&text, Some(PolicyFormat::Gcp)).unwrap_err();
+            assert!(err.to_string().starts_with(want), "{text}: {err}");
+            assert!(!err.hint().is_empty());
+        }
+        match parse(
+            "attributeCondition: \"a ==\"\nattributeMapping: {}\noidc: {issuerUri: x}\n",
+            None,
+        ) {
+            Err(PolicyError::Cel {
+                location,
+                line,
+                column,
+                ..
+            }) => {
+                assert_eq!((location.as_str(), line), ("attributeCondition", 1));
+                assert!(column >= 4, "{column}");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+}

@@ -1,0 +1,454 @@
+//! Evaluating real trust policy documents against a token's claims: an AWS IAM role trust
+//! policy, Azure federated identity credentials, or a GCP workload identity pool provider.
+//!
+//! Each cloud's matching rules are emulated as documented, so a report says which statement,
+//! credential or condition refuses the token and why, before the cloud call fails.
+//!
+//! ```
+//! use oidc_preflight::claims::Claims;
+//! use oidc_preflight::policy::{evaluate, parse};
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let policy = parse(
+//!     r#"{"issuer": "https://token.actions.githubusercontent.com",
+//!         "subject": "repo:octo-org/octo-repo:environment:prod",
+//!         "audiences": ["api://AzureADTokenExchange"]}"#,
+//!     None,
+//! )?;
+//! let claims: serde_json::Value = serde_json::json!({
+//!     "iss": "https://token.actions.githubusercontent.com",
+//!     "sub": "repo:octo-org/octo-repo:ref:refs/heads/main",
+//!     "aud": "api://AzureADTokenExchange",
+//! });
+//! let claims = Claims(claims.as_object().cloned().unwrap_or_default());
+//! let report = evaluate(&policy, &claims);
+//! assert!(!report.allowed);
+//! assert_eq!(report.reasons[0].id, "azure-subject-mismatch");
+//! # Ok(())
+//! # }
+//! ```
+
+mod aws;
+mod azure;
+mod document;
+mod gcp;
+
+use crate::claims::Claims;
+use serde_json::Value;
+use thiserror::Error;
+
+/// Which kind of trust document a text is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PolicyFormat {
+    /// An AWS IAM role trust policy (the JSON pasted into IAM).
+    Aws,
+    /// One or more Azure Entra federated identity credentials.
+    Azure,
+    /// A GCP workload identity pool provider (`gcloud ... providers describe`).
+    Gcp,
+}
+
+impl std::fmt::Display for PolicyFormat {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            PolicyFormat::Aws => "AWS IAM role trust policy",
+            PolicyFormat::Azure => "Azure federated identity credential",
+            PolicyFormat::Gcp => "GCP workload identity pool provider",
+        })
+    }
+}
+
+/// A parsed trust document, ready to evaluate against any number of tokens.
+#[derive(Debug)]
+pub struct Policy {
+    inner: Inner,
+}
+
+#[derive(Debug)]
+enum Inner {
+    Aws(aws::TrustPolicy),
+    Azure(azure::Credentials),
+    Gcp(Box<gcp::Provider>),
+}
+
+impl Policy {
+    /// Which kind of document this is.
+    pub fn format(&self) -> PolicyFormat {
+        match self.inner {
+            Inner::Aws(_) => PolicyFormat::Aws,
+            Inner::Azure(_) => PolicyFormat::Azure,
+            Inner::Gcp(_) => PolicyFormat::Gcp,
+        }
+    }
+}
+
+/// Why a document could not be read as a trust policy. Each variant names where the problem is.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum PolicyError {
+    /// The text is none of the three formats.
+    #[error("the document is not a recognised trust policy")]
+    UnknownFormat,
+    /// The text is not valid JSON.
+    #[error("the document is not valid JSON: {message}")]
+    Json {
+        /// 1-based line of the error.
+        line: usize,
+        /// 1-based column of the error.
+        column: usize,
+        /// serde_json's description, which includes the position.
+        message: String,
+    },
+    /// The text is not valid YAML.
+    #[error("the document is not valid YAML: {message} at line {line} column {column}")]
+    Yaml {
+        /// 1-based line of the error.
+        line: usize,
+        /// 1-based column of the error.
+        column: usize,
+        /// What the YAML parser found wrong.
+        message: String,
+    },
+    /// A field is missing, has the wrong type or a value the cloud would refuse.
+    #[error("{location}: {message}")]
+    Invalid {
+        /// Where in the document, e.g. `Statement[1].Effect`.
+        location: String,
+        /// What is wrong there.
+        message: String,
+    },
+    /// An IAM condition operator that does not exist.
+    #[error("{location}: unknown condition operator `{operator}`")]
+    UnknownOperator {
+        /// Where in the document, e.g. `Statement[0].Condition`.
+        location: String,
+        /// The operator as written.
+        operator: String,
+    },
+    /// A syntax error in an Azure claims matching expression.
+    #[error("{location}: syntax error at character {position}: {message}")]
+    Expression {
+        /// Where in the document.
+        location: String,
+        /// 1-based character position in the expression.
+        position: usize,
+        /// What was expected.
+        message: String,
+    },
+    /// An Azure claims matching expression uses a claim Entra does not offer for GitHub.
+    #[error("{location}: claim `{claim}` at character {position} cannot be used in a claims matching expression for GitHub, only `sub` and `job_workflow_ref` can")]
+    UnsupportedClaim {
+        /// Where in the document.
+        location: String,
+        /// The claim name as written.
+        claim: String,
+        /// 1-based character position in the expression.
+        position: usize,
+    },
+    /// A CEL expression in a GCP provider does not parse.
+    #[error("{location}: CEL syntax error at line {line} column {column}: {message}")]
+    Cel {
+        /// Where in the document, e.g. `attributeCondition`.
+        location: String,
+        /// 1-based line in the expression.
+        line: usize,
+        /// 1-based column in the expression.
+        column: usize,
+        /// The CEL parser's message.
+        message: String,
+    },
+    /// A GCP expression longer than GCP accepts.
+    #[error("{location}: the expression is {length} characters long, GCP accepts at most {limit}")]
+    TooLong {
+        /// Where in the document.
+        location: String,
+        /// Its length in characters.
+        length: usize,
+        /// GCP's limit.
+        limit: usize,
+    },
+}
+
+impl PolicyError {
+    /// What the user can do about it.
+    pub fn hint(&self) -> String {
+        match self {
+            PolicyError::UnknownFormat => "pass an AWS trust policy (with `Statement`), an Azure \
+                federated credential (with `issuer` and `subject` or `claimsMatchingExpression`) \
+                or a GCP provider (with `attributeMapping` and `oidc`), or name the format"
+                .into(),
+            PolicyError::Json { .. } | PolicyError::Yaml { .. } => {
+                "fix the syntax at the position given; copy the document from the cloud console \
+                 or CLI output unchanged"
+                    .into()
+            }
+            PolicyError::Invalid { .. } => {
+                "the cloud would reject this document too; correct the field named".into()
+            }
+            PolicyError::UnknownOperator { .. } => aws::OPERATOR_HINT.into(),
+            PolicyError::Expression { .. } | PolicyError::UnsupportedClaim { .. } => {
+                azure::EXPRESSION_HINT.into()
+            }
+            PolicyError::Cel { .. } => "attribute mappings and conditions are CEL; check quotes \
+                and parentheses at the position given"
+                .into(),
+            PolicyError::TooLong { .. } => "move checks into attribute mappings or IAM \
+                bindings on `principalSet://` attributes to shorten the condition"
+                .into(),
+        }
+    }
+
+    pub(crate) fn invalid(location: impl Into<String>, message: impl Into<String>) -> Self {
+        PolicyError::Invalid {
+            location: location.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// One explanation in a report: why something allows, refuses or deserves a warning.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reason {
+    /// Stable kebab-case identifier, e.g. `aws-condition-failed`.
+    pub id: &'static str,
+    /// Where in the document, e.g.
+    /// `Statement[0].Condition.StringLike.token.actions.githubusercontent.com:sub`.
+    pub location: String,
+    /// What was compared and with what result. Claim values appear raw: escape for display.
+    pub message: String,
+    /// What to change, when there is something to suggest.
+    pub hint: Option<String>,
+}
+
+impl Reason {
+    pub(crate) fn new(id: &'static str, location: impl Into<String>, message: String) -> Self {
+        Reason {
+            id,
+            location: location.into(),
+            message,
+            hint: None,
+        }
+    }
+
+    pub(crate) fn with_hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
+        self
+    }
+}
+
+/// The outcome of evaluating one document against one token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PolicyReport {
+    /// The kind of document evaluated.
+    pub format: PolicyFormat,
+    /// Whether the cloud would accept the token.
+    pub allowed: bool,
+    /// Per statement, credential or condition: what matched and what refused, in document order.
+    pub reasons: Vec<Reason>,
+    /// Things that do not decide the outcome but are likely mistakes or could not be evaluated.
+    pub warnings: Vec<Reason>,
+}
+
+/// Guesses the format from the document's keys. Works on unparseable text too, so that
+/// [`parse`] can then point at the syntax error.
+pub fn detect_format(text: &str) -> Option<PolicyFormat> {
+    match document::parse_json_or_yaml(text) {
+        Ok(value) => detect_from_value(&value),
+        Err(_) => detect_from_text(text),
+    }
+}
+
+fn detect_from_value(value: &Value) -> Option<PolicyFormat> {
+    // `az ad app federated-credential list` prints an array of credentials.
+    let object = match value {
+        Value::Array(items) => items.first()?.as_object()?,
+        Value::Object(object) => object,
+        _ => return None,
+    };
+    let has = |key: &str| object.contains_key(key);
+    if has("Statement") {
+        Some(PolicyFormat::Aws)
+    } else if has("claimsMatchingExpression") || (has("issuer") && has("subject")) {
+        Some(PolicyFormat::Azure)
+    } else if has("attributeMapping") || has("attributeCondition") || has("oidc") {
+        Some(PolicyFormat::Gcp)
+    } else {
+        None
+    }
+}
+
+fn detect_from_text(text: &str) -> Option<PolicyFormat> {
+    // A key is quoted in JSON and followed by `:` in YAML; either form counts.
+    let has = |key: &str| text.contains(&format!("\"{key}\"")) || text.contains(&format!("{key}:"));
+    if has("Statement") {
+        Some(PolicyFormat::Aws)
+    } else if has("claimsMatchingExpression") || (has("issuer") && has("subject")) {
+        Some(PolicyFormat::Azure)
+    } else if has("attributeMapping") || has("attributeCondition") || has("oidc") {
+        Some(PolicyFormat::Gcp)
+    } else {
+        None
+    }
+}
+
+/// Parses a trust document. `format: None` detects it with [`detect_format`]. AWS and Azure
+/// documents are JSON; a GCP provider may be JSON or YAML.
+pub fn parse(text: &str, format: Option<PolicyFormat>) -> Result<Policy, PolicyError> {
+    let format = format
+        .or_else(|| detect_format(text))
+        .ok_or(PolicyError::UnknownFormat)?;
+    let inner = match format {
+        PolicyFormat::Aws => Inner::Aws(aws::TrustPolicy::parse(&document::parse_json(text)?)?),
+        PolicyFormat::Azure => {
+            Inner::Azure(azure::Credentials::parse(&document::parse_json(text)?)?)
+        }
+        PolicyFormat::Gcp => Inner::Gcp(Box::new(gcp::Provider::parse(
+            &document::parse_json_or_yaml(text)?,
+        )?)),
+    };
+    Ok(Policy { inner })
+}
+
+/// Evaluates a parsed document against a token's claims, as the cloud would.
+pub fn evaluate(policy: &Policy, claims: &Claims) -> PolicyReport {
+    let mut report = PolicyReport {
+        format: policy.format(),
+        allowed: false,
+        reasons: Vec::new(),
+        warnings: Vec::new(),
+    };
+    report.allowed = match &policy.inner {
+        Inner::Aws(policy) => policy.evaluate(claims, &mut report),
+        Inner::Azure(credentials) => credentials.evaluate(claims, &mut report),
+        Inner::Gcp(provider) => provider.evaluate(claims, &mut report),
+    };
+    report
+}
+
+/// Formats a list of expected values as `` [`a`, `b`] `` for messages.
+fn list(values: &[String]) -> String {
+    let quoted: Vec<String> = values.iter().map(|v| format!("`{v}`")).collect();
+    format!("[{}]", quoted.join(", "))
+}
+
+/// A claim's values as strings: a string is one value, an array its elements, `null` or an
+/// absent claim none (`None`). Non-string scalars are in their JSON form, as STS passes them.
+fn claim_values(value: Option<&Value>) -> Option<Vec<String>> {
+    let scalar = |v: &Value| match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    match value? {
+        Value::Null => None,
+        Value::Array(items) => Some(items.iter().map(scalar).collect()),
+        other => Some(vec![scalar(other)]),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn detects_formats_from_keys() {
+        let cases: &[(&str, Option<PolicyFormat>)] = &[
+            (
+                r#"{"Version":"2012-10-17","Statement":[]}"#,
+                Some(PolicyFormat::Aws),
+            ),
+            (
+                r#"{"Statement": {"Effect": "Allow""#,
+                Some(PolicyFormat::Aws),
+            ),
+            (
+                r#"{"issuer":"x","subject":"y","audiences":[]}"#,
+                Some(PolicyFormat::Azure),
+            ),
+            (
+                r#"[{"issuer":"x","subject":"y"}]"#,
+                Some(PolicyFormat::Azure),
+            ),
+            (
+                r#"{"issuer":"x","claimsMatchingExpression":{"value":"","languageVersion":1}}"#,
+                Some(PolicyFormat::Azure),
+            ),
+            (r#"{"attributeMapping":{}}"#, Some(PolicyFormat::Gcp)),
+            (r#"{"oidc":{"issuerUri":"x"}}"#, Some(PolicyFormat::Gcp)),
+            (
+                "attributeCondition: assertion.a == 'b'\n",
+                Some(PolicyFormat::Gcp),
+            ),
+            ("oidc:\n  issuerUri: https://x\n", Some(PolicyFormat::Gcp)),
+            // `issuerUri` is not `issuer`: a GCP provider is not mistaken for Azure.
+            (
+                r#"{"oidc":{"issuerUri":"x"},"subject":"y"}"#,
+                Some(PolicyFormat::Gcp),
+            ),
+            (r#"{"hello":"world"}"#, None),
+            ("[]", None),
+            ("42", None),
+            ("", None),
+            ("\u{0}\u{1}", None),
+        ];
+        for (text, want) in cases {
+            assert_eq!(detect_format(text), *want, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn unknown_documents_are_errors_with_hints() {
+        let err = parse(r#"{"hello":"world"}"#, None).unwrap_err();
+        assert_eq!(err, PolicyError::UnknownFormat);
+        assert!(err.hint().contains("Statement"));
+    }
+
+    #[test]
+    fn list_and_claim_values() {
+        assert_eq!(list(&["a".into(), "b".into()]), "[`a`, `b`]");
+        let json = serde_json::json!(["x", 1, true]);
+        assert_eq!(
+            claim_values(Some(&json)),
+            Some(vec!["x".into(), "1".into(), "true".into()])
+        );
+        assert_eq!(claim_values(Some(&Value::Null)), None);
+        assert_eq!(claim_values(None), None);
+    }
+}
+
+/// A token like GitHub's for `octo-org/octo-repo` deploying to environment `prod`, shared by
+/// the tests of every format.
+#[cfg(test)]
+pub(crate) mod testing {
+    use crate::claims::Claims;
+    use serde_json::{json, Value};
+
+    /// The documented example token, with `overrides` applied: a `null` removes a claim.
+    pub(crate) fn token(overrides: Value) -> Claims {
+        let mut claims = json!({
+            "iss": "https://token.actions.githubusercontent.com",
+            "sub": "repo:octo-org/octo-repo:environment:prod",
+            "aud": "sts.amazonaws.com",
+            "ref": "refs/heads/main",
+            "ref_type": "branch",
+            "environment": "prod",
+            "repository": "octo-org/octo-repo",
+            "repository_owner": "octo-org",
+            "repository_id": "74",
+            "repository_owner_id": "65",
+            "actor": "octocat",
+            "event_name": "workflow_dispatch",
+            "job_workflow_ref": "octo-org/octo-repo/.github/workflows/deploy.yml@refs/heads/main",
+            "workflow_ref": "octo-org/octo-repo/.github/workflows/deploy.yml@refs/heads/main",
+            "runner_environment": "github-hosted",
+        });
+        if let (Some(base), Value::Object(changes)) = (claims.as_object_mut(), overrides) {
+            for (name, value) in changes {
+                if value.is_null() {
+                    base.remove(&name);
+                } else {
+                    base.insert(name, value);
+                }
+            }
+        }
+        Claims(claims.as_object().cloned().unwrap_or_default())
+    }
+}
