@@ -15,6 +15,7 @@ use crate::report;
 use crate::request::{self, AttemptReport, TokenRequest};
 use crate::secret::Secret;
 use crate::summary;
+use crate::trust;
 use crate::verify::{self, SignatureStatus, Verified, VerifyError, VerifyOptions};
 
 /// Runs the action with `config`, writing the step log to `out` (stdout, which the runner reads
@@ -54,6 +55,13 @@ async fn run(config: &ActionConfig, out: &mut impl Write) -> Result<ExitStatus, 
     if let Some(bearer) = &config.request_token {
         commands::add_mask(out, bearer.reveal())?;
     }
+    // Policy files are read before the token is requested: a typo in one should not cost a
+    // token request, and needs no token to report.
+    let policies = trust::load(
+        &config.trust_policies,
+        config.workspace.as_deref(),
+        config.trust_policy_format,
+    )?;
     let missing = |name| Error::MissingVariable {
         name,
         cause: Box::new(diagnose::no_token(&config.run, read_event(config).as_ref())),
@@ -81,6 +89,7 @@ async fn run(config: &ActionConfig, out: &mut impl Write) -> Result<ExitStatus, 
     let now = now_epoch();
     let mut analysis =
         diagnose::analyze(&decoded.claims, &config.expect, Clock { now, fresh: true });
+    trust::apply(&mut analysis, &policies);
     let signature = if config.verify_signature {
         let result = check_signature(config, &client, &token, now, out).await?;
         analysis.signature = Some(describe_signature(&result));
@@ -264,6 +273,10 @@ pub fn output_values(
         ),
         ("findings", findings::to_json(&analysis.findings)),
         ("signature", signature.as_str().to_owned()),
+        (
+            "policy-result",
+            trust::result(&analysis.policies).to_owned(),
+        ),
     ]
 }
 

@@ -67,6 +67,13 @@ pub struct CheckOptions {
     /// Check the token a job with this environment would get, predicted from this token.
     #[arg(long, value_name = "NAME")]
     pub job_environment: Option<String>,
+    /// A trust policy document to evaluate (AWS IAM trust policy, Azure federated credential,
+    /// GCP workload identity provider), or a directory of them; repeatable.
+    #[arg(long = "trust-policy", value_name = "PATH")]
+    pub trust_policies: Vec<String>,
+    /// The documents' format: aws, azure, gcp, or auto (detected per document).
+    #[arg(long, default_value = "auto", value_name = "FORMAT")]
+    pub trust_policy_format: String,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,

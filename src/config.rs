@@ -134,6 +134,12 @@ pub struct ActionConfig {
     pub retry: RetryPolicy,
     /// `GITHUB_OUTPUT`; `None` in a terminal, where outputs are printed instead.
     pub output_path: Option<PathBuf>,
+    /// Input `trust-policy`: policy files or directories, one per line.
+    pub trust_policies: Vec<String>,
+    /// Input `trust-policy-format`; `None` detects the format per document.
+    pub trust_policy_format: Option<crate::policy::PolicyFormat>,
+    /// `GITHUB_WORKSPACE`, against which relative policy paths are resolved.
+    pub workspace: Option<PathBuf>,
     /// Input `verify-signature`: check the signature against the issuer's published keys.
     pub verify_signature: bool,
     /// `GITHUB_STEP_SUMMARY`, unless input `summary` is false.
@@ -182,6 +188,23 @@ impl ActionConfig {
                 .filter(|_| summary)
                 .map(PathBuf::from),
             verify_signature: parse_bool("verify-signature", env.input("verify-signature"), true)?,
+            trust_policies: env
+                .input("trust-policy")
+                .unwrap_or_default()
+                .lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .map(str::to_owned)
+                .collect(),
+            trust_policy_format: crate::trust::parse_format(
+                env.input("trust-policy-format").unwrap_or_default(),
+            )
+            .map_err(|e| InputError::Invalid {
+                name: "trust-policy-format".into(),
+                reason: e.to_string(),
+                hint: e.hint(),
+            })?,
+            workspace: env.get("GITHUB_WORKSPACE").map(PathBuf::from),
             run: RunFacts {
                 event_path: env.get("GITHUB_EVENT_PATH").map(PathBuf::from),
                 actor: env.get("GITHUB_ACTOR").map(str::to_owned),

@@ -98,6 +98,8 @@ pub struct Analysis {
     pub snippets: Snippets,
     /// The signature check's result in words, when it ran.
     pub signature: Option<String>,
+    /// The trust policy documents' verdicts, when any were given.
+    pub policies: Vec<crate::trust::PolicyOutcome>,
 }
 
 impl Analysis {
@@ -165,6 +167,7 @@ pub fn analyze(claims: &Claims, expect: &Expectations, clock: Clock) -> Analysis
         suggestions,
         snippets,
         signature: None,
+        policies: Vec::new(),
     }
 }
 

@@ -50,6 +50,9 @@ pub enum Error {
     /// The token is not a JWT.
     #[error(transparent)]
     Malformed(#[from] MalformedToken),
+    /// A trust policy file cannot be used.
+    #[error(transparent)]
+    TrustPolicy(#[from] crate::trust::TrustPolicyError),
     /// Step outputs could not be written.
     #[error(transparent)]
     Output(#[from] OutputError),
@@ -62,7 +65,9 @@ impl Error {
     /// The exit status this error ends the process with.
     pub fn exit_status(&self) -> ExitStatus {
         match self {
-            Error::Input(_) | Error::Output(_) | Error::Io(_) => ExitStatus::Usage,
+            Error::Input(_) | Error::TrustPolicy(_) | Error::Output(_) | Error::Io(_) => {
+                ExitStatus::Usage
+            }
             Error::MissingVariable { .. } | Error::Request(_) => ExitStatus::NoToken,
             Error::Malformed(_) => ExitStatus::Malformed,
         }
@@ -72,6 +77,7 @@ impl Error {
     pub fn title(&self) -> &str {
         match self {
             Error::Input(_) => "Invalid input",
+            Error::TrustPolicy(_) => "Invalid trust policy",
             Error::MissingVariable { cause, .. } => &cause.title,
             Error::Request(_) => "OIDC token request failed",
             Error::Malformed(_) => "Malformed OIDC token",
@@ -83,6 +89,7 @@ impl Error {
     pub fn hint(&self) -> Option<String> {
         match self {
             Error::Input(e) => Some(e.hint()),
+            Error::TrustPolicy(e) => Some(e.hint()),
             Error::MissingVariable { cause, .. } => Some(cause.hint.clone()),
             Error::Request(e) => e.hint(),
             Error::Malformed(e) => Some(e.hint().to_owned()),

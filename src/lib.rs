@@ -39,6 +39,7 @@ pub mod secret;
 pub mod snippets;
 pub mod subject;
 pub mod summary;
+pub mod trust;
 pub mod verify;
 
 pub use action::{describe_signature, output_values, report_error, run_action};

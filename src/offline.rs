@@ -20,6 +20,7 @@ use crate::request;
 use crate::secret::Secret;
 use crate::snippets::Snippets;
 use crate::subject::{encode, Context, RepoPart};
+use crate::trust;
 use crate::verify::{self, Jwks, VerifyOptions};
 
 /// Where the report goes and how.
@@ -39,6 +40,13 @@ fn invalid(name: &str, reason: impl Into<String>, hint: impl Into<String>) -> Er
         reason: reason.into(),
         hint: hint.into(),
     })
+}
+
+/// The trust policy documents named on the command line (paths relative to the current
+/// directory).
+fn load_policies(opts: &CheckOptions) -> Result<Vec<trust::LoadedPolicy>, Error> {
+    let format = trust::parse_format(&opts.trust_policy_format)?;
+    Ok(trust::load(&opts.trust_policies, None, format)?)
 }
 
 /// The expectations from the command-line options.
@@ -103,7 +111,12 @@ pub async fn run_check<O: Write, E: Write>(
         Ok(ok) => ok,
         Err(e) => return fail(&e, sink),
     };
+    let policies = match load_policies(opts) {
+        Ok(p) => p,
+        Err(e) => return fail(&e, sink),
+    };
     let mut analysis = diagnose::analyze(&decoded.claims, &expect, Clock { now, fresh: false });
+    trust::apply(&mut analysis, &policies);
     let token = Secret::new(token_text.trim());
     let options = VerifyOptions {
         now: Some(now),
@@ -142,7 +155,11 @@ pub fn run_predict<O: Write, E: Write>(
         .and_then(|expect| Ok((predicted_claims(args, &expect)?, expect)));
     match result {
         Ok((claims, expect)) => {
-            let analysis = diagnose::analyze(&claims, &expect, Clock { now, fresh: false });
+            let mut analysis = diagnose::analyze(&claims, &expect, Clock { now, fresh: false });
+            match load_policies(&args.checks) {
+                Ok(policies) => trust::apply(&mut analysis, &policies),
+                Err(e) => return fail(&e, sink),
+            }
             if opts_is_text(args.checks.format) {
                 let sub = claims.subject().unwrap_or_default();
                 let aud = claims.text("aud").unwrap_or_default();
@@ -183,6 +200,47 @@ fn with_fence<W: Write>(
     }
 }
 
+/// One trust policy's verdict in the JSON report.
+#[derive(Serialize)]
+struct JsonPolicy<'a> {
+    path: &'a str,
+    format: String,
+    allowed: bool,
+    reasons: Vec<JsonReason<'a>>,
+    warnings: Vec<JsonReason<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonReason<'a> {
+    id: &'a str,
+    location: &'a str,
+    message: &'a str,
+    hint: Option<&'a str>,
+}
+
+impl<'a> From<&'a crate::policy::Reason> for JsonReason<'a> {
+    fn from(r: &'a crate::policy::Reason) -> Self {
+        Self {
+            id: r.id,
+            location: &r.location,
+            message: &r.message,
+            hint: r.hint.as_deref(),
+        }
+    }
+}
+
+impl<'a> From<&'a trust::PolicyOutcome> for JsonPolicy<'a> {
+    fn from(o: &'a trust::PolicyOutcome) -> Self {
+        Self {
+            path: &o.path,
+            format: o.report.format.to_string(),
+            allowed: o.report.allowed,
+            reasons: o.report.reasons.iter().map(JsonReason::from).collect(),
+            warnings: o.report.warnings.iter().map(JsonReason::from).collect(),
+        }
+    }
+}
+
 /// The JSON report of `--format json`.
 #[derive(Serialize)]
 struct JsonReport<'a> {
@@ -192,6 +250,8 @@ struct JsonReport<'a> {
     subject_form: &'a str,
     suggested_pattern: Option<&'a str>,
     signature: Option<&'a str>,
+    policy_result: &'a str,
+    policies: Vec<JsonPolicy<'a>>,
     suggestions: &'a [String],
     findings: &'a [Finding],
     snippets: &'a Snippets,
@@ -217,6 +277,8 @@ fn emit<O: Write, E: Write>(
                 subject_form: analysis.subject_form.kind(),
                 suggested_pattern: analysis.suggested_pattern(),
                 signature: analysis.signature.as_deref(),
+                policy_result: trust::result(&analysis.policies),
+                policies: analysis.policies.iter().map(JsonPolicy::from).collect(),
                 suggestions: &analysis.suggestions,
                 findings: &analysis.findings,
                 snippets: &analysis.snippets,

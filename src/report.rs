@@ -110,6 +110,28 @@ pub fn write_report(
             inert(&e.pattern)
         )?;
     }
+    for o in &analysis.policies {
+        let verdict = if o.report.allowed {
+            "ALLOWS"
+        } else {
+            "REFUSES"
+        };
+        writeln!(
+            out,
+            "Trust policy {} ({}): {verdict} the token",
+            inert(&o.path),
+            o.report.format
+        )?;
+        for r in o.report.reasons.iter().chain(&o.report.warnings) {
+            writeln!(
+                out,
+                "    {} [{}] {}",
+                inert(&r.location),
+                r.id,
+                inert(&r.message)
+            )?;
+        }
+    }
     if !analysis.findings.is_empty() {
         writeln!(out, "Findings:")?;
         for f in &analysis.findings {

@@ -122,6 +122,30 @@ pub fn write_summary(out: &mut impl Write, analysis: &Analysis) -> io::Result<()
         }
         writeln!(out)?;
     }
+    for o in &analysis.policies {
+        let verdict = if o.report.allowed {
+            "✅ allows"
+        } else {
+            "❌ refuses"
+        };
+        writeln!(
+            out,
+            "### Trust policy <code>{}</code> ({}) {verdict} the token\n",
+            escape(&o.path),
+            o.report.format
+        )?;
+        writeln!(out, "| where | check | result |\n|---|---|---|")?;
+        for r in o.report.reasons.iter().chain(&o.report.warnings) {
+            writeln!(
+                out,
+                "| <code>{}</code> | <code>{}</code> | {} |",
+                escape(&r.location),
+                r.id,
+                escape_message(&r.message)
+            )?;
+        }
+        writeln!(out)?;
+    }
     if !analysis.suggestions.is_empty() {
         writeln!(out, "### Subject patterns that match\n")?;
         for s in &analysis.suggestions {

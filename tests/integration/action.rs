@@ -739,3 +739,83 @@ async fn missing_token_on_a_fork_pull_request_says_so() {
         "No OIDC token in a local act run"
     );
 }
+
+#[tokio::test]
+async fn trust_policies_are_evaluated_and_a_broken_one_fails_before_any_request() {
+    let job = Job {
+        environment: Some("prod".into()),
+        ..Job::default()
+    };
+    let provider = provider_for(&job).await;
+    let host = provider
+        .server
+        .uri()
+        .trim_start_matches("http://")
+        .to_owned();
+    let dir = tempfile::tempdir().unwrap();
+    let policy = |sub: &str| {
+        json!({"Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow",
+            "Principal": {"Federated": format!("arn:aws:iam::123456789012:oidc-provider/{host}")},
+            "Action": "sts:AssumeRoleWithWebIdentity",
+            "Condition": {
+                "StringEquals": {format!("{host}:aud"): "sts.amazonaws.com"},
+                "StringLike": {format!("{host}:sub"): sub},
+            }
+        }]})
+        .to_string()
+    };
+    std::fs::write(
+        dir.path().join("allow.json"),
+        policy("repo:octo-org/octo-repo:environment:prod"),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("main-only.json"),
+        policy("repo:octo-org/octo-repo:ref:refs/heads/main"),
+    )
+    .unwrap();
+    let workspace = dir.path().display().to_string();
+    let env = [("GITHUB_WORKSPACE", workspace.as_str())];
+
+    let run = run_with(
+        Some(&provider),
+        &[("provider", "aws"), ("trust-policy", "allow.json")],
+        &env,
+    )
+    .await;
+    assert_eq!(run.status, ExitStatus::Success, "{}", run.stdout);
+    assert_eq!(run.output("policy-result"), Some("allow"));
+
+    let run = run_with(
+        Some(&provider),
+        &[
+            ("provider", "aws"),
+            ("trust-policy", "allow.json\nmain-only.json"),
+        ],
+        &env,
+    )
+    .await;
+    assert_eq!(run.status, ExitStatus::CheckFailed);
+    assert_eq!(run.output("policy-result"), Some("deny"));
+    let refusal = run
+        .view
+        .annotations()
+        .into_iter()
+        .find(|a| a.data.contains("main-only.json"))
+        .expect("refusal annotation");
+    assert_eq!(refusal.name, "error");
+    assert!(refusal.data.contains("StringLike"), "{}", refusal.data);
+
+    std::fs::write(dir.path().join("broken.json"), "{\"Statement\": 7}").unwrap();
+    let fresh = Provider::start().await;
+    fresh.issue_tokens_for(&job).await;
+    let run = run_with(Some(&fresh), &[("trust-policy", "broken.json")], &env).await;
+    assert_eq!(run.status, ExitStatus::Usage, "{}", run.stderr);
+    assert!(run.stderr.contains("broken.json"), "{}", run.stderr);
+    assert_eq!(
+        fresh.token_requests().await,
+        0,
+        "no token is requested for a broken policy"
+    );
+}

@@ -278,3 +278,119 @@ fn inside_a_runner_the_report_is_fenced_from_command_parsing() {
     assert!(view.annotations().is_empty(), "{:?}", view.annotations());
     assert!(view.unexpected_commands().is_empty());
 }
+
+#[test]
+fn check_evaluates_the_example_trust_policies() {
+    let prod = Job {
+        environment: Some("prod".into()),
+        ..Job::default()
+    };
+    let (token, _) = token_and_jwks(&prod, "sts.amazonaws.com");
+    let aws = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/examples/policies/aws-trust-policy.json"
+    );
+    let out = run(
+        &[
+            "check",
+            "--no-verify",
+            "--trust-policy",
+            aws,
+            "--format",
+            "json",
+        ],
+        &token,
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["policy_result"], "allow");
+    assert_eq!(report["policies"][0]["allowed"], true);
+
+    // The same policy refuses a job without the environment, and names the condition.
+    let (token, _) = token_and_jwks(&Job::default(), "sts.amazonaws.com");
+    let out = run(&["check", "--no-verify", "--trust-policy", aws], &token);
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("REFUSES the token"), "{stdout}");
+    assert!(stdout.contains("(aws-condition-failed)"), "{stdout}");
+    assert!(stdout.contains("StringLike"), "{stdout}");
+
+    // Azure expects its own audience: the AWS-audience token is refused, as Entra would.
+    let azure = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/examples/policies/azure-flexible-credential.json"
+    );
+    let (token, _) = token_and_jwks(&prod, "sts.amazonaws.com");
+    let out = run(
+        &[
+            "check",
+            "--no-verify",
+            "--trust-policy",
+            azure,
+            "--format",
+            "json",
+        ],
+        &token,
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["policy_result"], "deny");
+    let ids: Vec<&str> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|f| f["id"].as_str())
+        .collect();
+    assert!(ids.contains(&"azure-audience-mismatch"), "{ids:?}");
+}
+
+#[test]
+fn an_unusable_trust_policy_is_a_usage_error_that_points_at_the_problem() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.json");
+    std::fs::write(
+        &bad,
+        "{\n  \"Statement\": [\n    {\"Effect\": \"Allow\",, }\n  ]\n}\n",
+    )
+    .unwrap();
+    let (token, _) = token_and_jwks(&Job::default(), "sts.amazonaws.com");
+    let out = run(
+        &[
+            "check",
+            "--no-verify",
+            "--trust-policy",
+            bad.to_str().unwrap(),
+        ],
+        &token,
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("bad.json") && stderr.contains("line 3"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("hint:"), "{stderr}");
+    let out = run(
+        &[
+            "check",
+            "--no-verify",
+            "--trust-policy",
+            "/nonexistent.json",
+        ],
+        &token,
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let out = run(
+        &[
+            "check",
+            "--no-verify",
+            "--trust-policy-format",
+            "vault",
+            "--trust-policy",
+            bad.to_str().unwrap(),
+        ],
+        &token,
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("unknown trust policy format"));
+}

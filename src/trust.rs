@@ -1,0 +1,267 @@
+//! Trust policy files (input `trust-policy`, `check --trust-policy`): loading, and turning each
+//! document's verdict into findings. The evaluation itself is [`crate::policy`].
+
+use std::path::{Path, PathBuf};
+
+use thiserror::Error;
+
+use crate::claims::Claims;
+use crate::findings::{Finding, Severity};
+use crate::policy::{self, Policy, PolicyError, PolicyFormat, PolicyReport, Reason};
+
+/// Largest policy document read. Real ones are a few kilobytes.
+const MAX_POLICY_BYTES: u64 = 1024 * 1024;
+
+/// A parsed document and where it came from.
+#[derive(Debug)]
+pub struct LoadedPolicy {
+    /// The path as the user gave it (for messages).
+    pub path: String,
+    /// The document.
+    pub policy: Policy,
+}
+
+/// One document's verdict.
+#[derive(Debug, Clone)]
+pub struct PolicyOutcome {
+    /// The path as the user gave it.
+    pub path: String,
+    /// The evaluation.
+    pub report: PolicyReport,
+}
+
+/// A policy file that cannot be used.
+#[derive(Debug, Error)]
+pub enum TrustPolicyError {
+    /// The file cannot be read.
+    #[error("cannot read the trust policy `{path}`: {source}")]
+    Read {
+        /// The path.
+        path: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The file is larger than any trust document.
+    #[error("the trust policy `{path}` is larger than {MAX_POLICY_BYTES} bytes")]
+    TooLarge {
+        /// The path.
+        path: String,
+    },
+    /// A directory with no `.json`, `.yaml` or `.yml` file.
+    #[error("the directory `{path}` holds no .json, .yaml or .yml trust policy")]
+    EmptyDirectory {
+        /// The path.
+        path: String,
+    },
+    /// The document does not parse.
+    #[error("the trust policy `{path}` cannot be used: {error}")]
+    Parse {
+        /// The path.
+        path: String,
+        /// Where and what.
+        error: PolicyError,
+    },
+    /// An unknown `trust-policy-format`.
+    #[error("unknown trust policy format `{0}`: expected aws, azure, gcp or auto")]
+    UnknownFormat(String),
+}
+
+impl TrustPolicyError {
+    /// What to do about it.
+    pub fn hint(&self) -> String {
+        match self {
+            TrustPolicyError::Read { .. } | TrustPolicyError::EmptyDirectory { .. } => {
+                "give a path relative to the workspace (check out the repository first) or an absolute path".into()
+            }
+            TrustPolicyError::TooLarge { .. } => "pass the trust policy document itself".into(),
+            TrustPolicyError::Parse { error, .. } => error.hint(),
+            TrustPolicyError::UnknownFormat(_) => "set `trust-policy-format` to aws, azure, gcp or auto (the default)".into(),
+        }
+    }
+}
+
+/// Parses a `trust-policy-format` value; empty and `auto` detect the format per document.
+pub fn parse_format(text: &str) -> Result<Option<PolicyFormat>, TrustPolicyError> {
+    match text.trim().to_ascii_lowercase().as_str() {
+        "" | "auto" => Ok(None),
+        "aws" => Ok(Some(PolicyFormat::Aws)),
+        "azure" => Ok(Some(PolicyFormat::Azure)),
+        "gcp" => Ok(Some(PolicyFormat::Gcp)),
+        _ => Err(TrustPolicyError::UnknownFormat(text.to_owned())),
+    }
+}
+
+/// Loads every document: files as given, directories expanded to their `.json`, `.yaml` and
+/// `.yml` files in name order. Relative paths are resolved against `base` (the workspace).
+pub fn load(
+    paths: &[String],
+    base: Option<&Path>,
+    format: Option<PolicyFormat>,
+) -> Result<Vec<LoadedPolicy>, TrustPolicyError> {
+    let mut loaded = Vec::new();
+    for shown in paths {
+        let path = match base {
+            Some(base) if Path::new(shown).is_relative() => base.join(shown),
+            _ => PathBuf::from(shown),
+        };
+        for (file, name) in expand(&path, shown)? {
+            let text = read_bounded(&file, &name)?;
+            let policy = policy::parse(&text, format).map_err(|error| TrustPolicyError::Parse {
+                path: name.clone(),
+                error,
+            })?;
+            loaded.push(LoadedPolicy { path: name, policy });
+        }
+    }
+    Ok(loaded)
+}
+
+fn expand(path: &Path, shown: &str) -> Result<Vec<(PathBuf, String)>, TrustPolicyError> {
+    if !path.is_dir() {
+        return Ok(vec![(path.to_path_buf(), shown.to_owned())]);
+    }
+    let read_err = |source| TrustPolicyError::Read {
+        path: shown.to_owned(),
+        source,
+    };
+    let mut files: Vec<PathBuf> = std::fs::read_dir(path)
+        .map_err(read_err)?
+        .filter_map(|entry| entry.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.is_file()
+                && p.extension()
+                    .is_some_and(|e| e == "json" || e == "yaml" || e == "yml")
+        })
+        .collect();
+    files.sort();
+    if files.is_empty() {
+        return Err(TrustPolicyError::EmptyDirectory {
+            path: shown.to_owned(),
+        });
+    }
+    Ok(files
+        .into_iter()
+        .map(|f| {
+            let name = format!(
+                "{}/{}",
+                shown.trim_end_matches('/'),
+                f.file_name().unwrap_or_default().to_string_lossy()
+            );
+            (f, name)
+        })
+        .collect())
+}
+
+fn read_bounded(file: &Path, name: &str) -> Result<String, TrustPolicyError> {
+    use std::io::Read;
+    let mut text = String::new();
+    std::fs::File::open(file)
+        .and_then(|f| f.take(MAX_POLICY_BYTES + 1).read_to_string(&mut text))
+        .map_err(|source| TrustPolicyError::Read {
+            path: name.to_owned(),
+            source,
+        })?;
+    if text.len() as u64 > MAX_POLICY_BYTES {
+        return Err(TrustPolicyError::TooLarge {
+            path: name.to_owned(),
+        });
+    }
+    Ok(text)
+}
+
+/// Evaluates every document against the claims.
+pub fn evaluate(loaded: &[LoadedPolicy], claims: &Claims) -> Vec<PolicyOutcome> {
+    loaded
+        .iter()
+        .map(|l| PolicyOutcome {
+            path: l.path.clone(),
+            report: policy::evaluate(&l.policy, claims),
+        })
+        .collect()
+}
+
+/// `allow` when every document allows, `deny` when any refuses, empty without documents: the
+/// `policy-result` output.
+pub fn result(outcomes: &[PolicyOutcome]) -> &'static str {
+    if outcomes.is_empty() {
+        ""
+    } else if outcomes.iter().all(|o| o.report.allowed) {
+        "allow"
+    } else {
+        "deny"
+    }
+}
+
+/// Reasons that say something matched rather than refused.
+fn is_positive(reason: &Reason) -> bool {
+    ["-passed", "-matched", "-allows", "-matches", "-mapped"]
+        .iter()
+        .any(|s| reason.id.ends_with(s))
+}
+
+/// The findings for the outcomes: for a refusal, one error per refusing reason (with the
+/// evaluator's id, e.g. `aws-condition-failed`); for an allow, one `policy-allows` notice; and
+/// a warning per evaluator warning (e.g. `aws-wildcard-under-stringequals`).
+pub fn findings(outcomes: &[PolicyOutcome]) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    for o in outcomes {
+        let kind = o.report.format;
+        if o.report.allowed {
+            let why = o
+                .report
+                .reasons
+                .iter()
+                .filter(|r| is_positive(r))
+                .map(|r| r.message.as_str())
+                .collect::<Vec<_>>()
+                .join("; ");
+            findings.push(Finding::new(
+                "policy-allows",
+                Severity::Notice,
+                format!("{kind} allows the token"),
+                format!("`{}` allows the token: {why}", o.path),
+                "nothing to change",
+            ));
+        } else {
+            for r in o.report.reasons.iter().filter(|r| !is_positive(r)) {
+                findings.push(reason_finding(
+                    o,
+                    r,
+                    Severity::Error,
+                    format!("{kind} refuses the token"),
+                ));
+            }
+        }
+        for w in &o.report.warnings {
+            findings.push(reason_finding(
+                o,
+                w,
+                Severity::Warning,
+                format!("{kind}: likely mistake"),
+            ));
+        }
+    }
+    findings
+}
+
+fn reason_finding(o: &PolicyOutcome, r: &Reason, severity: Severity, title: String) -> Finding {
+    Finding::new(
+        r.id,
+        severity,
+        title,
+        format!("`{}` at {}: {}", o.path, r.location, r.message),
+        r.hint
+            .clone()
+            .unwrap_or_else(|| format!("change `{}` or the job so that they agree", r.location)),
+    )
+}
+
+/// Evaluates the documents against the analysed claims (the predicted ones with
+/// `job-environment`) and adds the outcomes and their findings to the analysis.
+pub fn apply(analysis: &mut crate::diagnose::Analysis, loaded: &[LoadedPolicy]) {
+    let outcomes = evaluate(loaded, &analysis.claims);
+    for finding in findings(&outcomes) {
+        analysis.add(finding);
+    }
+    analysis.policies = outcomes;
+}
