@@ -30,7 +30,7 @@ pub enum Command {
     ///
     /// Reads the JWT from a file or standard input, decodes it, runs the same checks as the
     /// action and prints the report. Never prints the token.
-    Check(CheckArgs),
+    Check(Box<CheckArgs>),
     /// Predict the `sub` and `aud` GitHub will issue to a job, and check them, offline.
     ///
     /// Answers "what will my deploy job's token say?" before it runs.

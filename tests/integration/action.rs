@@ -86,7 +86,8 @@ async fn passing_subject_check_writes_every_output() {
             "subject-form",
             "suggested-pattern",
             "findings",
-            "signature"
+            "signature",
+            "policy-result"
         ]
     );
     assert_eq!(run.output("subject-form"), Some("branch"));
@@ -95,6 +96,7 @@ async fn passing_subject_check_writes_every_output() {
         Some("repo:octo-org/octo-repo:ref:refs/heads/*")
     );
     assert_eq!(run.output("findings"), Some("[]"));
+    assert_eq!(run.output("policy-result"), Some(""), "no trust policy given");
     assert!(
         run.view.annotations().is_empty(),
         "{:?}",
