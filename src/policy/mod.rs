@@ -243,7 +243,8 @@ pub struct PolicyReport {
     pub format: PolicyFormat,
     /// Whether the cloud would accept the token.
     pub allowed: bool,
-    /// Per statement, credential or condition: what matched and what refused, in document order.
+    /// Per statement, credential or condition: what matched and what refused. Statements and
+    /// credentials come in document order; conditions within one by operator and key.
     pub reasons: Vec<Reason>,
     /// Things that do not decide the outcome but are likely mistakes or could not be evaluated.
     pub warnings: Vec<Reason>,
