@@ -128,7 +128,7 @@ fn conclude(allow: Option<String>, deny: Option<String>, report: &mut PolicyRepo
                  (STS: Not authorized to perform sts:AssumeRoleWithWebIdentity)"
             ),
         )
-        .with_hint("fix the failed conditions reported above for the statement meant to allow"),
+        .with_hint("fix what is reported above for the statement meant to allow this token"),
     );
     false
 }

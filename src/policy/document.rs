@@ -3,7 +3,7 @@
 
 use super::PolicyError;
 use serde_json::{Map, Number, Value};
-use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser};
+use yaml_rust2::parser::{Event, Parser};
 use yaml_rust2::scanner::{Marker, TScalarStyle};
 use yaml_rust2::Yaml;
 
@@ -33,12 +33,21 @@ pub(super) fn parse_json_or_yaml(text: &str) -> Result<Value, PolicyError> {
 
 /// Parses a single YAML document into a JSON value.
 pub(super) fn parse_yaml(text: &str) -> Result<Value, PolicyError> {
+    // Events are pulled one by one rather than through `Parser::load`, which recurses once per
+    // nesting level and so overflows the stack on deeply nested input before any limit of
+    // ours could apply.
+    let mut parser = Parser::new_from_str(text);
     let mut builder = YamlBuilder::default();
-    Parser::new_from_str(text)
-        .load(&mut builder, true)
-        .map_err(|e| yaml_error(e.marker(), e.info()))?;
-    if let Some(error) = builder.error {
-        return Err(error);
+    loop {
+        let (event, marker) = parser
+            .next_token()
+            .map_err(|e| yaml_error(e.marker(), e.info()))?;
+        if event == Event::StreamEnd {
+            break;
+        }
+        builder
+            .handle(event)
+            .map_err(|message| yaml_error(&marker, &message))?;
     }
     match builder.documents.len() {
         1 => Ok(builder.documents.pop().unwrap_or(Value::Null)),
@@ -73,18 +82,6 @@ struct YamlBuilder {
     documents: Vec<Value>,
     /// Open collections; a mapping keeps its pending key.
     stack: Vec<(Value, Option<String>)>,
-    error: Option<PolicyError>,
-}
-
-impl MarkedEventReceiver for YamlBuilder {
-    fn on_event(&mut self, event: Event, marker: Marker) {
-        if self.error.is_some() {
-            return;
-        }
-        if let Err(message) = self.handle(event) {
-            self.error = Some(yaml_error(&marker, &message));
-        }
-    }
 }
 
 impl YamlBuilder {

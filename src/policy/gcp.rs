@@ -4,15 +4,23 @@
 
 mod cel;
 
-use self::cel::Compiled;
+use self::cel::{Checked, Evaluated, Run};
 use super::document::Fields;
 use super::{claim_values, list, PolicyError, PolicyReport, Reason};
 use crate::claims::Claims;
-use ::cel::Value as CelValue;
 use serde_json::Value;
 
 /// GCP's limit on `attributeCondition`, in characters.
 const MAX_CONDITION: usize = 4096;
+
+/// GCP's limit on one attribute mapping expression, in characters.
+const MAX_MAPPING: usize = 2048;
+
+/// GCP's limit on custom (`attribute.*`) attributes.
+const MAX_CUSTOM_ATTRIBUTES: usize = 50;
+
+/// GCP's limit on a custom attribute's name, in characters.
+const MAX_ATTRIBUTE_NAME: usize = 100;
 
 /// GCP's limit on the mapped `google.subject`, in bytes.
 const MAX_SUBJECT_BYTES: usize = 127;
@@ -21,7 +29,7 @@ const MAX_SUBJECT_BYTES: usize = 127;
 #[derive(Debug)]
 struct Mapping {
     target: String,
-    expression: Compiled,
+    expression: Checked,
 }
 
 /// A parsed provider.
@@ -33,7 +41,7 @@ pub(super) struct Provider {
     issuer_uri: String,
     allowed_audiences: Vec<String>,
     mappings: Vec<Mapping>,
-    condition: Option<Compiled>,
+    condition: Option<Checked>,
 }
 
 impl Provider {
@@ -65,21 +73,82 @@ impl Provider {
         })
     }
 
-    /// Runs GCP's checks in the order STS applies them, all of them, so that the report lists
-    /// everything to fix. True when the token would be exchanged.
+    /// Runs GCP's checks, all of them, so that the report lists everything to fix. True when
+    /// the token would be exchanged.
     pub(super) fn evaluate(&self, claims: &Claims, report: &mut PolicyReport) -> bool {
-        let assertion = cel::from_json(&Value::Object(claims.0.clone()));
         let checks = [
             self.check_state(report),
             self.check_issuer(claims, report),
             self.check_audience(claims, report),
         ];
-        let mapped = self.map_attributes(&assertion, report);
-        let condition = match &mapped {
-            Some(mapped) => self.check_condition(&assertion, mapped, report),
-            None => false,
+        let unmapped = self.unmapped_attributes();
+        if !unmapped.is_empty() {
+            report.reasons.push(unmapped_reason(&unmapped));
+        }
+        // A condition that reads unmapped attributes is a configuration GCP rejects; it is not
+        // run, so that its evaluation error does not hide the real problem.
+        let condition = self
+            .condition
+            .as_ref()
+            .filter(|_| unmapped.is_empty())
+            .map(|c| c.source.as_str());
+        let sources: Vec<(&str, &str)> = self
+            .mappings
+            .iter()
+            .map(|m| (m.target.as_str(), m.expression.source.as_str()))
+            .collect();
+        let mapped = match cel::run(&sources, condition, &claims.0) {
+            Ok(run) => self.report_run(&run, report),
+            Err(error) => {
+                report.reasons.push(Reason::new(
+                    "gcp-cel-failed",
+                    "attributeMapping",
+                    format!("the expressions could not be evaluated: {error}"),
+                ));
+                false
+            }
         };
-        checks.iter().all(|ok| *ok) && mapped.is_some() && condition
+        checks.iter().all(|ok| *ok) && unmapped.is_empty() && mapped
+    }
+
+    /// Reports the mapping and condition results; true when both let the token through.
+    fn report_run(&self, run: &Run, report: &mut PolicyReport) -> bool {
+        let mut ok = true;
+        let mut subject = None;
+        for (mapping, result) in self.mappings.iter().zip(&run.mappings) {
+            match result {
+                Ok(value) if mapping.target == "google.subject" => subject = Some(value),
+                Ok(_) => {}
+                Err(error) => {
+                    ok = false;
+                    report.reasons.push(mapping_error(mapping, error));
+                }
+            }
+        }
+        ok &= check_subject(subject, report);
+        match (&self.condition, &run.condition) {
+            (None, _) => report.warnings.push(no_condition_warning()),
+            (Some(condition), Some(result)) => {
+                let reason = condition_reason(condition, result);
+                ok &= reason.id == "gcp-condition-passed";
+                report.reasons.push(reason);
+            }
+            // Not run: a mapping failed or attributes are unmapped, both reported already.
+            (Some(_), None) => ok = false,
+        }
+        ok
+    }
+
+    fn unmapped_attributes(&self) -> Vec<String> {
+        let Some(condition) = &self.condition else {
+            return Vec::new();
+        };
+        condition
+            .attributes
+            .iter()
+            .filter(|name| !self.maps_attribute(name))
+            .cloned()
+            .collect()
     }
 
     fn check_state(&self, report: &mut PolicyReport) -> bool {
@@ -95,7 +164,10 @@ impl Provider {
                      provider is disabled or deleted or because it doesn't exist"
                 ),
             )
-            .with_hint("enable or undelete the provider (`gcloud iam workload-identity-pools providers undelete`)"),
+            .with_hint(
+                "enable or undelete the provider \
+                 (`gcloud iam workload-identity-pools providers undelete`)",
+            ),
         );
         false
     }
@@ -188,83 +260,6 @@ impl Provider {
             })
             .collect()
     }
-
-    /// Evaluates every mapping; `Some` with the mapped attributes when `google.subject` is
-    /// usable, which GCP needs before it looks at the condition.
-    fn map_attributes(&self, assertion: &CelValue, report: &mut PolicyReport) -> Option<Mapped> {
-        let mut mapped = Mapped::default();
-        let mut ok = true;
-        for mapping in &self.mappings {
-            let location = format!("attributeMapping.{}", mapping.target);
-            match mapping.expression.execute(&[("assertion", assertion)]) {
-                Ok(value) => mapped.insert(&mapping.target, value),
-                Err(error) => {
-                    ok = false;
-                    report
-                        .reasons
-                        .push(mapping_error(&location, &mapping.expression, &error));
-                }
-            }
-        }
-        ok &= check_subject(mapped.subject.as_ref(), report);
-        ok.then_some(mapped)
-    }
-
-    fn check_condition(
-        &self,
-        assertion: &CelValue,
-        mapped: &Mapped,
-        report: &mut PolicyReport,
-    ) -> bool {
-        let Some(condition) = &self.condition else {
-            report.warnings.push(no_condition_warning());
-            return true;
-        };
-        let unmapped: Vec<String> = condition
-            .attribute_references()
-            .into_iter()
-            .filter(|name| !self.maps_attribute(name))
-            .collect();
-        if !unmapped.is_empty() {
-            report.reasons.push(unmapped_reason(&unmapped));
-            return false;
-        }
-        let attribute = cel::map_value(mapped.attributes.clone());
-        let google = cel::map_value(mapped.google.clone());
-        let variables = [
-            ("assertion", assertion),
-            ("attribute", &attribute),
-            ("google", &google),
-        ];
-        let result = condition.execute(&variables);
-        let reason = condition_reason(condition, result);
-        let allowed = reason.id == "gcp-condition-passed";
-        report.reasons.push(reason);
-        allowed
-    }
-}
-
-/// The results of the attribute mapping.
-#[derive(Default)]
-struct Mapped {
-    subject: Option<CelValue>,
-    /// `attribute.X` values by `X`.
-    attributes: Vec<(String, CelValue)>,
-    /// `google.X` values by `X`.
-    google: Vec<(String, CelValue)>,
-}
-
-impl Mapped {
-    fn insert(&mut self, target: &str, value: CelValue) {
-        if let Some(name) = target.strip_prefix("attribute.") {
-            self.attributes.push((name.to_owned(), value));
-        } else if let Some(name) = target.strip_prefix("google.") {
-            if name == "subject" {
-                self.subject = Some(value.clone());
-            }
-            self.google.push((name.to_owned(), value));
-        }
-    }
 }
 
 fn parse_mappings(top: &Fields<'_>) -> Result<Vec<Mapping>, PolicyError> {
@@ -277,40 +272,77 @@ fn parse_mappings(top: &Fields<'_>) -> Result<Vec<Mapping>, PolicyError> {
     let fields = Fields::of(value, "attributeMapping")?;
     let mut mappings = Vec::new();
     for target in fields.map.keys() {
+        let location = fields.path(target);
+        check_target(target, &location)?;
         let source = fields.str(target)?;
-        if !(target.starts_with("google.") || target.starts_with("attribute.")) {
-            return Err(PolicyError::invalid(
-                fields.path(target),
-                "mapped attributes are named `google.NAME` or `attribute.NAME`",
-            ));
-        }
+        check_length(source, &location, MAX_MAPPING)?;
         mappings.push(Mapping {
             target: target.clone(),
-            expression: cel::compile(source, &fields.path(target))?,
+            expression: cel::check(source, &location)?,
         });
+    }
+    let custom = mappings
+        .iter()
+        .filter(|m| m.target.starts_with("attribute."))
+        .count();
+    if custom > MAX_CUSTOM_ATTRIBUTES {
+        return Err(PolicyError::invalid(
+            "attributeMapping",
+            format!("{custom} custom attributes, GCP accepts at most {MAX_CUSTOM_ATTRIBUTES}"),
+        ));
     }
     Ok(mappings)
 }
 
-fn parse_condition(top: &Fields<'_>) -> Result<Option<Compiled>, PolicyError> {
+/// Mapped attributes are `google.NAME` or `attribute.NAME` with NAME of `[a-z0-9_]`.
+fn check_target(target: &str, location: &str) -> Result<(), PolicyError> {
+    if target.starts_with("google.") {
+        return Ok(());
+    }
+    let Some(name) = target.strip_prefix("attribute.") else {
+        return Err(PolicyError::invalid(
+            location,
+            "mapped attributes are named `google.NAME` or `attribute.NAME`",
+        ));
+    };
+    let valid = name
+        .chars()
+        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+    if name.is_empty() || name.len() > MAX_ATTRIBUTE_NAME || !valid {
+        return Err(PolicyError::invalid(
+            location,
+            format!(
+                "custom attribute names are 1 to {MAX_ATTRIBUTE_NAME} characters of a-z, 0-9 and _"
+            ),
+        ));
+    }
+    Ok(())
+}
+
+fn check_length(source: &str, location: &str, limit: usize) -> Result<(), PolicyError> {
+    let length = source.chars().count();
+    if length > limit {
+        return Err(PolicyError::TooLong {
+            location: location.to_owned(),
+            length,
+            limit,
+        });
+    }
+    Ok(())
+}
+
+fn parse_condition(top: &Fields<'_>) -> Result<Option<Checked>, PolicyError> {
     let Some(source) = top.opt_str("attributeCondition")? else {
         return Ok(None);
     };
-    let length = source.chars().count();
-    if length > MAX_CONDITION {
-        return Err(PolicyError::TooLong {
-            location: "attributeCondition".into(),
-            length,
-            limit: MAX_CONDITION,
-        });
-    }
+    check_length(source, "attributeCondition", MAX_CONDITION)?;
     if source.trim().is_empty() {
         return Ok(None);
     }
-    cel::compile(source, "attributeCondition").map(Some)
+    cel::check(source, "attributeCondition").map(Some)
 }
 
-fn check_subject(subject: Option<&CelValue>, report: &mut PolicyReport) -> bool {
+fn check_subject(subject: Option<&Evaluated>, report: &mut PolicyReport) -> bool {
     let location = "attributeMapping.google.subject";
     let (id, message, hint) = match subject {
         None => (
@@ -318,7 +350,7 @@ fn check_subject(subject: Option<&CelValue>, report: &mut PolicyReport) -> bool 
             "google.subject is not mapped (or its expression failed); GCP needs it".to_owned(),
             "map `google.subject` to `assertion.sub`",
         ),
-        Some(CelValue::String(s)) if s.len() > MAX_SUBJECT_BYTES => (
+        Some(Evaluated::String(s)) if s.len() > MAX_SUBJECT_BYTES => (
             "gcp-subject-too-long",
             format!(
                 "The size of mapped attribute google.subject exceeds the 127 bytes limit: \
@@ -328,7 +360,7 @@ fn check_subject(subject: Option<&CelValue>, report: &mut PolicyReport) -> bool 
             "map google.subject to something shorter, e.g. `assertion.sub` without a prefix, \
              or move detail into attribute.* mappings",
         ),
-        Some(CelValue::String(s)) => {
+        Some(Evaluated::String(s)) => {
             report.reasons.push(Reason::new(
                 "gcp-subject-mapped",
                 location,
@@ -339,9 +371,8 @@ fn check_subject(subject: Option<&CelValue>, report: &mut PolicyReport) -> bool 
         Some(other) => (
             "gcp-subject-not-string",
             format!(
-                "google.subject must be a string, but the mapping gives {} `{}`",
-                cel::type_name(other),
-                cel::display(other)
+                "google.subject must be a string, but the mapping gives {}",
+                describe(other)
             ),
             "map google.subject to a string expression such as `assertion.sub`",
         ),
@@ -352,11 +383,23 @@ fn check_subject(subject: Option<&CelValue>, report: &mut PolicyReport) -> bool 
     false
 }
 
-fn mapping_error(location: &str, expression: &Compiled, error: &str) -> Reason {
+/// A non-string result in words: `int `123``.
+fn describe(value: &Evaluated) -> String {
+    match value {
+        Evaluated::String(s) => format!("string `{s}`"),
+        Evaluated::Bool(b) => format!("bool `{b}`"),
+        Evaluated::Other { type_name, shown } => format!("{type_name} `{shown}`"),
+    }
+}
+
+fn mapping_error(mapping: &Mapping, error: &str) -> Reason {
     Reason::new(
         "gcp-mapping-error",
-        location,
-        format!("`{}` fails on this token: {error}", expression.source),
+        format!("attributeMapping.{}", mapping.target),
+        format!(
+            "`{}` fails on this token: {error}",
+            mapping.expression.source
+        ),
     )
     .with_hint(
         "a claim the mapping reads may be absent from this token (e.g. `environment` for a job \
@@ -366,6 +409,7 @@ fn mapping_error(location: &str, expression: &Compiled, error: &str) -> Reason {
 
 fn unmapped_reason(unmapped: &[String]) -> Reason {
     let names: Vec<String> = unmapped.iter().map(|n| format!("attribute.{n}")).collect();
+    let first = unmapped.first().map_or("", String::as_str);
     Reason::new(
         "gcp-unmapped-attribute",
         "attributeCondition",
@@ -376,24 +420,21 @@ fn unmapped_reason(unmapped: &[String]) -> Reason {
         ),
     )
     .with_hint(format!(
-        "add `{}=assertion.{}` to the attribute mapping, or read `assertion.{}` in the \
-         condition instead",
-        names.first().map_or("", String::as_str),
-        unmapped.first().map_or("", String::as_str),
-        unmapped.first().map_or("", String::as_str),
+        "add `attribute.{first}=assertion.{first}` to the attribute mapping, or read \
+         `assertion.{first}` in the condition instead"
     ))
 }
 
-fn condition_reason(condition: &Compiled, result: Result<CelValue, String>) -> Reason {
+fn condition_reason(condition: &Checked, result: &Result<Evaluated, String>) -> Reason {
     let location = "attributeCondition";
     let source = &condition.source;
     match result {
-        Ok(CelValue::Bool(true)) => Reason::new(
+        Ok(Evaluated::Bool(true)) => Reason::new(
             "gcp-condition-passed",
             location,
             format!("`{source}` is true for this token"),
         ),
-        Ok(CelValue::Bool(false)) => Reason::new(
+        Ok(Evaluated::Bool(false)) => Reason::new(
             "gcp-condition-failed",
             location,
             format!(
@@ -401,22 +442,24 @@ fn condition_reason(condition: &Compiled, result: Result<CelValue, String>) -> R
                  false for this token"
             ),
         )
-        .with_hint("compare each claim the condition reads with the token's claims; values are case-sensitive"),
+        .with_hint(
+            "compare each claim the condition reads with the token's claims; values are \
+             case-sensitive",
+        ),
         Ok(other) => Reason::new(
             "gcp-condition-failed",
             location,
-            format!(
-                "`{source}` gives {} `{}`, not a boolean",
-                cel::type_name(&other),
-                cel::display(&other)
-            ),
+            format!("`{source}` gives {}, not a boolean", describe(other)),
         ),
         Err(error) => Reason::new(
             "gcp-condition-error",
             location,
             format!("`{source}` fails on this token: {error}"),
         )
-        .with_hint("a claim the condition reads may be absent from this token; guard it with `has(assertion.NAME)`"),
+        .with_hint(
+            "a claim the condition reads may be absent from this token; guard it with \
+             `has(assertion.NAME)`",
+        ),
     }
 }
 
@@ -631,6 +674,14 @@ mod tests {
             (json!({"attributeMapping": {"google.subject": 1}, "oidc": {"issuerUri": "x"}}).to_string(), "attributeMapping.google.subject: expected a string, found a number"),
             (json!({"attributeCondition": "true", "oidc": {"issuerUri": "x"}}).to_string(), "attributeMapping: required field is missing"),
             (json!({"attributeMapping": {}, "oidc": {"allowedAudiences": "x"}}).to_string(), "oidc.issuerUri: required field is missing"),
+            (json!({"attributeMapping": {"google.subject": "assertion.sub", "attribute.Repo": "assertion.repository"}, "oidc": {"issuerUri": "x"}}).to_string(),
+             "attributeMapping.attribute.Repo: custom attribute names are 1 to 100 characters of a-z, 0-9 and _"),
+            (json!({"attributeMapping": {"google.subject": format!("assertion.sub + '{}'", "x".repeat(2040))}, "oidc": {"issuerUri": "x"}}).to_string(),
+             "attributeMapping.google.subject: the expression is 2058 characters long, GCP accepts at most 2048"),
+            (json!({"attributeMapping": (0..51).map(|i| (format!("attribute.a{i}"), json!("assertion.sub"))).collect::<serde_json::Map<_, _>>(), "oidc": {"issuerUri": "x"}}).to_string(),
+             "attributeMapping: 51 custom attributes, GCP accepts at most 50"),
+            (json!({"attributeMapping": {"google.subject": "[1].map(a, [2].map(b, [3].map(c, c)))"}, "oidc": {"issuerUri": "x"}}).to_string(),
+             "attributeMapping.google.subject: comprehensions (exists, all, map, filter) nested deeper than 2"),
             ("attributeMapping:\n  google.subject: [unclosed\n".to_owned(), "the document is not valid YAML"),
             ("{\"attributeMapping\": {,}}".to_owned(), "the document is not valid JSON: key must be a string at line 1 column 23"),
         ];

@@ -23,7 +23,8 @@
 //! let claims = Claims(claims.as_object().cloned().unwrap_or_default());
 //! let report = evaluate(&policy, &claims);
 //! assert!(!report.allowed);
-//! assert_eq!(report.reasons[0].id, "azure-subject-mismatch");
+//! let refusal = report.reasons.iter().find(|r| r.id == "azure-subject-mismatch");
+//! assert_eq!(refusal.map(|r| r.location.as_str()), Some("subject"));
 //! # Ok(())
 //! # }
 //! ```
@@ -182,7 +183,7 @@ impl PolicyError {
                     .into()
             }
             PolicyError::Invalid { .. } => {
-                "the cloud would reject this document too; correct the field named".into()
+                "correct the field named; the message says what it must hold".into()
             }
             PolicyError::UnknownOperator { .. } => aws::OPERATOR_HINT.into(),
             PolicyError::Expression { .. } | PolicyError::UnsupportedClaim { .. } => {
@@ -242,7 +243,8 @@ pub struct PolicyReport {
     pub format: PolicyFormat,
     /// Whether the cloud would accept the token.
     pub allowed: bool,
-    /// Per statement, credential or condition: what matched and what refused, in document order.
+    /// Per statement, credential or condition: what matched and what refused. Statements and
+    /// credentials come in document order; conditions within one by operator and key.
     pub reasons: Vec<Reason>,
     /// Things that do not decide the outcome but are likely mistakes or could not be evaluated.
     pub warnings: Vec<Reason>,
@@ -399,6 +401,43 @@ mod tests {
         let err = parse(r#"{"hello":"world"}"#, None).unwrap_err();
         assert_eq!(err, PolicyError::UnknownFormat);
         assert!(err.hint().contains("Statement"));
+    }
+
+    /// Untrusted documents: every prefix of every example, and deeply nested input, parses
+    /// to a policy or an error, never a panic or a stack overflow.
+    #[test]
+    fn truncated_and_nested_documents_never_panic() {
+        let examples = [
+            include_str!("../../examples/policies/aws-trust-policy.json"),
+            include_str!("../../examples/policies/azure-flexible-credential.json"),
+            include_str!("../../examples/policies/gcp-provider.json"),
+            include_str!("../../examples/policies/gcp-provider.yaml"),
+        ];
+        let claims = testing::token(serde_json::json!({}));
+        for text in examples {
+            for (end, _) in text.char_indices() {
+                if let Ok(policy) = parse(&text[..end], None) {
+                    evaluate(&policy, &claims);
+                }
+            }
+        }
+        let nested = [
+            format!("{}{}", "[".repeat(50_000), "]".repeat(50_000)),
+            format!(
+                "{}1{}",
+                "{\"Statement\":".repeat(50_000),
+                "}".repeat(50_000)
+            ),
+            "- ".repeat(50_000),
+            (0..2_000)
+                .map(|i| format!("{}a:\n", " ".repeat(i)))
+                .collect(),
+        ];
+        for text in &nested {
+            for format in [None, Some(PolicyFormat::Aws), Some(PolicyFormat::Gcp)] {
+                assert!(parse(text, format).is_err());
+            }
+        }
     }
 
     #[test]

@@ -1,5 +1,13 @@
-//! The bridge to the `cel` crate: compiling GCP's CEL expressions with positioned errors,
-//! finding which `attribute.*` a condition reads, and converting claims to CEL values.
+//! The bridge to the `cel` crate: checking GCP's CEL expressions with positioned errors,
+//! finding which `attribute.*` a condition reads, and running mappings and condition against
+//! the token's claims.
+//!
+//! All CEL work runs on a scoped worker thread with a large stack. The crate's generated
+//! parser and its interpreter recurse once per nesting level and per chained operator; in a
+//! debug build a few dozen levels exhaust a default 2 MiB thread stack, and a stack overflow
+//! aborts the process. The stack is reserved, not committed, so only the depth actually used
+//! costs memory. The worker also contains a panic inside the crate. Only plain Rust data
+//! crosses the thread boundary; the caller still sees a synchronous function.
 
 use crate::policy::PolicyError;
 use cel::common::ast::{operators, EntryExpr, Expr, LiteralValue};
@@ -8,41 +16,112 @@ use cel::{Context, IdedExpr, Program, Value};
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
-/// Bracket nesting refused before the CEL parser sees it: its generated parser recurses per
-/// level before its own depth limit applies, and GCP expressions never nest this deep.
-const MAX_NESTING: usize = 64;
+/// Worker stack: enough for the longest expressions GCP accepts (4096 characters of chained
+/// operators) in a debug build, with a wide margin.
+const STACK_SIZE: usize = 256 << 20;
 
-/// A compiled expression with its source, for messages.
-pub(super) struct Compiled {
+/// Bracket nesting refused before the CEL parser sees it; GCP expressions never nest this deep.
+const MAX_NESTING: usize = 32;
+
+/// Comprehensions (`exists`, `all`, `map`, `filter`) nested deeper than this are refused:
+/// each level can multiply the work and the size of values, so a short expression could
+/// otherwise run for hours or exhaust memory.
+const MAX_COMPREHENSION_NESTING: usize = 2;
+
+/// An expression known to parse, with the names `X` of the `attribute.X` it reads.
+#[derive(Debug, Clone)]
+pub(super) struct Checked {
     pub(super) source: String,
-    program: Program,
+    pub(super) attributes: BTreeSet<String>,
 }
 
-impl std::fmt::Debug for Compiled {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_tuple("Compiled").field(&self.source).finish()
-    }
+/// A CEL result as plain data.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum Evaluated {
+    /// A string, as mapped attributes normally are.
+    String(String),
+    /// A boolean, as a condition must give.
+    Bool(bool),
+    /// Anything else, by CEL type name and display form.
+    Other {
+        /// CEL's name for the type (`int`, `list`, ...).
+        type_name: String,
+        /// The value in a CEL-like form.
+        shown: String,
+    },
 }
 
-/// Compiles `source`; a syntax error names `location` and the line and column.
-pub(super) fn compile(source: &str, location: &str) -> Result<Compiled, PolicyError> {
+/// The results of one provider's mappings (in the order given) and condition.
+#[derive(Debug)]
+pub(super) struct Run {
+    pub(super) mappings: Vec<Result<Evaluated, String>>,
+    /// `None` when there is no condition or a mapping failed, so the condition never ran.
+    pub(super) condition: Option<Result<Evaluated, String>>,
+}
+
+/// Runs `work` on the worker thread. `None` when the thread could not start or panicked.
+fn on_worker<T: Send>(work: impl FnOnce() -> T + Send) -> Option<T> {
+    std::thread::scope(|scope| {
+        std::thread::Builder::new()
+            .name("oidc-preflight-cel".into())
+            .stack_size(STACK_SIZE)
+            .spawn_scoped(scope, work)
+            .ok()?
+            .join()
+            .ok()
+    })
+}
+
+/// Checks that `source` parses; a syntax error names `location` and the line and column.
+pub(super) fn check(source: &str, location: &str) -> Result<Checked, PolicyError> {
     check_nesting(source, location)?;
-    match Program::compile(source) {
-        Ok(program) => Ok(Compiled {
-            source: source.to_owned(),
-            program,
-        }),
-        Err(errors) => {
-            let first = errors.errors.first();
-            let (line, column) = first.map_or((1, 1), |e| e.pos);
-            Err(PolicyError::Cel {
-                location: location.to_owned(),
-                line: usize::try_from(line).unwrap_or(1).max(1),
-                column: usize::try_from(column).unwrap_or(1).max(1),
-                message: first.map_or_else(|| "invalid expression".into(), |e| e.msg.clone()),
+    let parsed = on_worker(|| match Program::compile(source) {
+        Ok(program) if comprehension_depth(program.expression()) > MAX_COMPREHENSION_NESTING => {
+            Err(None)
+        }
+        Ok(program) => {
+            let mut names = BTreeSet::new();
+            collect_attributes(program.expression(), &mut names);
+            Ok(names)
+        }
+        Err(errors) => Err(Some(
+            errors
+                .errors
+                .first()
+                .map_or(((1, 1), "invalid expression".to_owned()), |e| {
+                    (e.pos, e.msg.clone())
+                }),
+        )),
+    });
+    let ((line, column), message) = match parsed {
+        Some(Ok(attributes)) => {
+            return Ok(Checked {
+                source: source.to_owned(),
+                attributes,
             })
         }
-    }
+        Some(Err(Some(error))) => error,
+        Some(Err(None)) => {
+            return Err(PolicyError::invalid(
+                location,
+                format!(
+                    "comprehensions (exists, all, map, filter) nested deeper than \
+                     {MAX_COMPREHENSION_NESTING} levels are not evaluated"
+                ),
+            ))
+        }
+        None => (
+            (1, 1),
+            "the CEL parser failed on this expression".to_owned(),
+        ),
+    };
+    // The CEL parser counts lines and columns from 1.
+    Err(PolicyError::Cel {
+        location: location.to_owned(),
+        line: usize::try_from(line).unwrap_or(1).max(1),
+        column: usize::try_from(column).unwrap_or(1).max(1),
+        message,
+    })
 }
 
 fn check_nesting(source: &str, location: &str) -> Result<(), PolicyError> {
@@ -72,78 +151,135 @@ fn check_nesting(source: &str, location: &str) -> Result<(), PolicyError> {
     Ok(())
 }
 
-impl Compiled {
-    /// Runs the expression with the given variables bound.
-    pub(super) fn execute(&self, variables: &[(&str, &Value)]) -> Result<Value, String> {
-        let mut context = Context::default();
-        for (name, value) in variables {
-            context.add_variable_from_value(*name, (*value).clone());
-        }
-        self.program.execute(&context).map_err(|e| e.to_string())
-    }
+/// Evaluates the `(target, source)` mappings over `assertion` (the claims), then, when they
+/// all succeed, the condition over `assertion`, `attribute` and `google`.
+pub(super) fn run(
+    mappings: &[(&str, &str)],
+    condition: Option<&str>,
+    claims: &serde_json::Map<String, serde_json::Value>,
+) -> Result<Run, String> {
+    on_worker(|| run_here(mappings, condition, claims))
+        .ok_or_else(|| "the CEL interpreter failed on these expressions".to_owned())
+}
 
-    /// The names `X` of every `attribute.X` and `attribute['X']` the expression reads.
-    pub(super) fn attribute_references(&self) -> BTreeSet<String> {
-        let mut names = BTreeSet::new();
-        collect_attributes(self.program.expression(), &mut names);
-        names
+fn run_here(
+    mappings: &[(&str, &str)],
+    condition: Option<&str>,
+    claims: &serde_json::Map<String, serde_json::Value>,
+) -> Run {
+    let assertion = from_json(&serde_json::Value::Object(claims.clone()));
+    let mut attribute = Vec::new();
+    let mut google = Vec::new();
+    let mut results = Vec::new();
+    for (target, source) in mappings {
+        let result = execute(source, &[("assertion", &assertion)]);
+        if let Ok(value) = &result {
+            if let Some(name) = target.strip_prefix("attribute.") {
+                attribute.push((name.to_owned(), value.clone()));
+            } else if let Some(name) = target.strip_prefix("google.") {
+                google.push((name.to_owned(), value.clone()));
+            }
+        }
+        results.push(result.map(|v| plain(&v)));
+    }
+    let condition = condition
+        .filter(|_| results.iter().all(Result::is_ok))
+        .map(|source| {
+            let attribute = map_value(attribute);
+            let google = map_value(google);
+            let variables = [
+                ("assertion", &assertion),
+                ("attribute", &attribute),
+                ("google", &google),
+            ];
+            execute(source, &variables).map(|v| plain(&v))
+        });
+    Run {
+        mappings: results,
+        condition,
     }
 }
 
+fn execute(source: &str, variables: &[(&str, &Value)]) -> Result<Value, String> {
+    let program = Program::compile(source).map_err(|e| e.to_string())?;
+    let mut context = Context::default();
+    for (name, value) in variables {
+        context.add_variable_from_value(*name, (*value).clone());
+    }
+    program.execute(&context).map_err(|e| e.to_string())
+}
+
+/// The names of the `attribute.X` and `attribute['X']` that `expr` reads.
 fn collect_attributes(expr: &IdedExpr, names: &mut BTreeSet<String>) {
+    if let Some(name) = attribute_read(expr) {
+        names.insert(name);
+    }
+    for child in children(expr) {
+        collect_attributes(child, names);
+    }
+}
+
+/// How deeply comprehensions nest in `expr`.
+fn comprehension_depth(expr: &IdedExpr) -> usize {
+    let inner = children(expr)
+        .into_iter()
+        .map(comprehension_depth)
+        .max()
+        .unwrap_or(0);
+    inner + usize::from(matches!(expr.expr, Expr::Comprehension(_)))
+}
+
+/// `X` when `expr` is `attribute.X` or `attribute['X']`.
+fn attribute_read(expr: &IdedExpr) -> Option<String> {
     match &expr.expr {
-        Expr::Select(select) => {
-            if is_attribute(&select.operand) {
-                names.insert(select.field.clone());
+        Expr::Select(select) if is_attribute(&select.operand) => Some(select.field.clone()),
+        Expr::Call(call)
+            if [operators::INDEX, operators::OPT_INDEX].contains(&&*call.func_name) =>
+        {
+            match call.args.as_slice() {
+                [operand, key] if is_attribute(operand) => match &key.expr {
+                    Expr::Literal(LiteralValue::String(name)) => Some(name.to_string()),
+                    _ => None,
+                },
+                _ => None,
             }
-            collect_attributes(&select.operand, names);
         }
-        Expr::Call(call) => {
-            if let (operators::INDEX | operators::OPT_INDEX, [operand, key]) =
-                (call.func_name.as_str(), call.args.as_slice())
-            {
-                if let (true, Expr::Literal(LiteralValue::String(name))) =
-                    (is_attribute(operand), &key.expr)
-                {
-                    names.insert(name.to_string());
-                }
-            }
-            call.target
-                .iter()
-                .for_each(|t| collect_attributes(t, names));
-            call.args.iter().for_each(|a| collect_attributes(a, names));
-        }
+        _ => None,
+    }
+}
+
+fn entry_children(entry: &EntryExpr) -> Vec<&IdedExpr> {
+    match entry {
+        EntryExpr::MapEntry(e) => vec![&e.key, &e.value],
+        EntryExpr::StructField(f) => vec![&f.value],
+    }
+}
+
+fn children(expr: &IdedExpr) -> Vec<&IdedExpr> {
+    match &expr.expr {
+        Expr::Select(select) => vec![&select.operand],
+        Expr::Call(call) => call.target.iter().map(|t| &**t).chain(&call.args).collect(),
         Expr::Comprehension(c) => {
-            for part in [
+            vec![
                 &c.iter_range,
                 &c.accu_init,
                 &c.loop_cond,
                 &c.loop_step,
                 &c.result,
-            ] {
-                collect_attributes(part, names);
-            }
+            ]
         }
-        Expr::List(list) => list
-            .elements
-            .iter()
-            .for_each(|e| collect_attributes(e, names)),
+        Expr::List(list) => list.elements.iter().collect(),
         Expr::Map(map) => map
             .entries
             .iter()
-            .for_each(|e| collect_entry(&e.expr, names)),
-        Expr::Struct(s) => s.entries.iter().for_each(|e| collect_entry(&e.expr, names)),
-        Expr::Ident(_) | Expr::Literal(_) | Expr::Unspecified => {}
-    }
-}
-
-fn collect_entry(entry: &EntryExpr, names: &mut BTreeSet<String>) {
-    match entry {
-        EntryExpr::MapEntry(e) => {
-            collect_attributes(&e.key, names);
-            collect_attributes(&e.value, names);
-        }
-        EntryExpr::StructField(f) => collect_attributes(&f.value, names),
+            .flat_map(|e| entry_children(&e.expr))
+            .collect(),
+        Expr::Struct(s) => s
+            .entries
+            .iter()
+            .flat_map(|e| entry_children(&e.expr))
+            .collect(),
+        Expr::Ident(_) | Expr::Literal(_) | Expr::Unspecified => Vec::new(),
     }
 }
 
@@ -152,7 +288,7 @@ fn is_attribute(expr: &IdedExpr) -> bool {
 }
 
 /// A JSON value (a claim) as a CEL value.
-pub(super) fn from_json(value: &serde_json::Value) -> Value {
+fn from_json(value: &serde_json::Value) -> Value {
     match value {
         serde_json::Value::Null => Value::Null,
         serde_json::Value::Bool(b) => Value::Bool(*b),
@@ -172,7 +308,7 @@ pub(super) fn from_json(value: &serde_json::Value) -> Value {
 }
 
 /// A CEL map with string keys.
-pub(super) fn map_value(entries: impl IntoIterator<Item = (String, Value)>) -> Value {
+fn map_value(entries: impl IntoIterator<Item = (String, Value)>) -> Value {
     let map: HashMap<Key, Value> = entries
         .into_iter()
         .map(|(k, v)| (Key::String(Arc::new(k)), v))
@@ -181,7 +317,7 @@ pub(super) fn map_value(entries: impl IntoIterator<Item = (String, Value)>) -> V
 }
 
 /// A CEL value for messages: strings raw, lists and scalars in CEL-like syntax.
-pub(super) fn display(value: &Value) -> String {
+fn display(value: &Value) -> String {
     match value {
         Value::String(s) => s.to_string(),
         Value::Int(i) => i.to_string(),
@@ -197,9 +333,16 @@ pub(super) fn display(value: &Value) -> String {
     }
 }
 
-/// The CEL type of a value in words, for messages.
-pub(super) fn type_name(value: &Value) -> String {
-    value.type_of().to_string()
+/// A CEL value as plain data.
+fn plain(value: &Value) -> Evaluated {
+    match value {
+        Value::String(s) => Evaluated::String(s.to_string()),
+        Value::Bool(b) => Evaluated::Bool(*b),
+        other => Evaluated::Other {
+            type_name: other.type_of().to_string(),
+            shown: display(other),
+        },
+    }
 }
 
 #[cfg(test)]
@@ -207,11 +350,13 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn run(source: &str, assertion: serde_json::Value) -> Result<Value, String> {
-        let assertion = from_json(&assertion);
-        compile(source, "x")
-            .map_err(|e| e.to_string())?
-            .execute(&[("assertion", &assertion)])
+    fn eval(source: &str, claims: &serde_json::Value) -> Result<Evaluated, String> {
+        let claims = claims.as_object().cloned().unwrap_or_default();
+        let run = run(&[("attribute.x", source)], None, &claims)?;
+        run.mappings
+            .into_iter()
+            .next()
+            .unwrap_or(Err("no result".into()))
     }
 
     #[test]
@@ -221,59 +366,86 @@ mod tests {
             "repository": "octo-org/octo-repo",
             "repository_owner": "octo-org",
             "ref": "refs/heads/main",
-            "run_attempt": "1",
             "aud": ["a", "b"],
             "repository_id": 123,
         });
-        let cases: &[(&str, Value)] = &[
+        let yes = Evaluated::Bool(true);
+        let no = Evaluated::Bool(false);
+        let text = |s: &str| Evaluated::String(s.into());
+        let cases: &[(&str, Evaluated)] = &[
             (
                 "assertion.sub",
-                Value::from("repo:octo-org/octo-repo:ref:refs/heads/main"),
+                text("repo:octo-org/octo-repo:ref:refs/heads/main"),
             ),
-            (
-                "assertion.repository_owner == 'octo-org'",
-                Value::Bool(true),
-            ),
-            ("assertion.repository_owner == 'other'", Value::Bool(false)),
-            ("assertion.ref.startsWith('refs/heads/')", Value::Bool(true)),
-            ("assertion.ref.endsWith('/main')", Value::Bool(true)),
-            ("assertion.repository.contains('/')", Value::Bool(true)),
+            ("assertion.repository_owner == 'octo-org'", yes.clone()),
+            ("assertion.repository_owner == 'other'", no.clone()),
+            ("assertion.ref.startsWith('refs/heads/')", yes.clone()),
+            ("assertion.ref.endsWith('/main')", yes.clone()),
+            ("assertion.repository.contains('/')", yes.clone()),
             (
                 "assertion.repository in ['octo-org/octo-repo', 'x/y']",
-                Value::Bool(true),
+                yes.clone(),
             ),
-            ("'b' in assertion.aud", Value::Bool(true)),
+            ("'b' in assertion.aud", yes.clone()),
             (
                 "assertion.repository_owner == 'x' || assertion.ref == 'refs/heads/main'",
-                Value::Bool(true),
+                yes.clone(),
             ),
             (
                 "assertion.repository_owner == 'octo-org' && assertion.ref == 'refs/tags/v1'",
-                Value::Bool(false),
+                no.clone(),
             ),
             (
                 "assertion.repository + '@' + assertion.ref",
-                Value::from("octo-org/octo-repo@refs/heads/main"),
+                text("octo-org/octo-repo@refs/heads/main"),
             ),
             (
                 "assertion.ref.matches('^refs/heads/(main|release/.*)$')",
-                Value::Bool(true),
+                yes.clone(),
             ),
-            ("has(assertion.environment)", Value::Bool(false)),
+            ("has(assertion.environment)", no.clone()),
+            ("assertion['repository_owner'] == 'octo-org'", yes.clone()),
+            ("assertion.repository_id == 123", yes.clone()),
+            ("size(assertion.aud) == 2", yes.clone()),
+            ("assertion.aud.exists(a, a == 'b')", yes.clone()),
+            ("!(assertion.ref == 'refs/heads/dev')", yes.clone()),
             (
-                "assertion['repository_owner'] == 'octo-org'",
-                Value::Bool(true),
+                "assertion.aud",
+                Evaluated::Other {
+                    type_name: "list".into(),
+                    shown: "[a, b]".into(),
+                },
             ),
-            ("assertion.repository_id == 123", Value::Bool(true)),
-            ("size(assertion.aud) == 2", Value::Bool(true)),
-            ("assertion.aud.exists(a, a == 'b')", Value::Bool(true)),
-            ("!(assertion.ref == 'refs/heads/dev')", Value::Bool(true)),
+            (
+                "assertion.repository_id",
+                Evaluated::Other {
+                    type_name: "int".into(),
+                    shown: "123".into(),
+                },
+            ),
         ];
         for (source, want) in cases {
-            assert_eq!(run(source, token.clone()).as_ref(), Ok(want), "{source}");
+            assert_eq!(eval(source, &token).as_ref(), Ok(want), "{source}");
         }
-        assert!(run("assertion.environment == 'prod'", token.clone()).is_err());
-        assert!(run("assertion.ref.matches('(')", token).is_err());
+        assert!(eval("assertion.environment == 'prod'", &token).is_err());
+        assert!(eval("assertion.ref.matches('(')", &token).is_err());
+    }
+
+    #[test]
+    fn the_condition_sees_mapped_attributes_and_google() {
+        let claims = json!({"sub": "s", "repository_owner": "o"});
+        let claims = claims.as_object().cloned().unwrap_or_default();
+        let mappings = [
+            ("google.subject", "assertion.sub"),
+            ("attribute.owner", "assertion.repository_owner"),
+        ];
+        let condition = "attribute.owner == 'o' && google.subject == 's'";
+        let run = run(&mappings, Some(condition), &claims).unwrap();
+        assert_eq!(run.condition, Some(Ok(Evaluated::Bool(true))));
+        let failing = [("google.subject", "assertion.missing")];
+        let run = super::run(&failing, Some("true"), &claims).unwrap();
+        assert!(run.mappings[0].is_err());
+        assert_eq!(run.condition, None);
     }
 
     #[test]
@@ -294,36 +466,72 @@ mod tests {
             "assertion.é == 1 ;",
         ];
         for source in cases {
-            match compile(source, "attributeCondition") {
+            match check(source, "attributeCondition") {
                 Err(PolicyError::Cel { line, column, .. }) => {
                     assert!(line >= 1 && column >= 1, "{source:?}")
                 }
                 other => panic!("{source:?}: {other:?}"),
             }
         }
-        match compile("assertion.a == 'b' &&\n  assertion.c ==", "c") {
+        match check("assertion.a == 'b' &&\n  assertion.c ==", "c") {
             Err(PolicyError::Cel { line, column, .. }) => assert_eq!((line, column), (2, 17)),
             other => panic!("{other:?}"),
         }
         let deep = format!("{}1{}", "(".repeat(3000), ")".repeat(3000));
         assert!(matches!(
-            compile(&deep, "c"),
-            Err(PolicyError::Cel { column: 65, .. })
+            check(&deep, "c"),
+            Err(PolicyError::Cel { column: 33, .. })
         ));
         // Brackets inside strings do not count.
-        assert!(compile(&format!("'{}' == 'x'", "(".repeat(100)), "c").is_ok());
+        assert!(check(&format!("'{}' == 'x'", "(".repeat(100)), "c").is_ok());
+    }
+
+    #[test]
+    fn long_chains_do_not_overflow_the_stack() {
+        // The longest expressions GCP accepts, built to recurse as deeply as possible.
+        let claims = serde_json::Map::new();
+        let sources = [
+            format!("{}1 == 2", "1+".repeat(2045)),
+            format!("{}true", "!".repeat(4092)),
+            format!("''{}", ".size()".repeat(584)),
+            format!("{}1{}", "(".repeat(32), ")".repeat(32)),
+            format!("{}true", "true&&".repeat(681)),
+        ];
+        for source in &sources {
+            assert!(source.len() <= 4096);
+            let checked = check(source, "c");
+            let result = run(
+                &[("google.subject", source.as_str())],
+                Some(source.as_str()),
+                &claims,
+            );
+            assert!(checked.is_ok() || result.is_ok(), "{}", &source[..20]);
+        }
+    }
+
+    #[test]
+    fn nested_comprehensions_are_refused() {
+        assert!(check("assertion.aud.exists(a, a == 'x')", "c").is_ok());
+        assert!(check("[1, 2].all(x, [3].exists(y, x != y))", "c").is_ok());
+        let bomb = "[[1].map(a, [a + a].map(b, [b + b].map(c, c + c)))]";
+        match check(bomb, "c") {
+            Err(PolicyError::Invalid { message, .. }) => {
+                assert!(message.starts_with("comprehensions"), "{message}")
+            }
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]
     fn finds_attribute_references() {
-        let compiled = compile(
+        let checked = check(
             "attribute.repository_owner == 'o' && attribute['env'] in ['a'] && \
              assertion.x.exists(v, v == attribute.team) && has(attribute.flag) && \
              google.subject != '' && {'k': attribute.k}.k == 'x'",
             "c",
         )
         .unwrap();
-        let names: Vec<String> = compiled.attribute_references().into_iter().collect();
+        let names: Vec<String> = checked.attributes.into_iter().collect();
         assert_eq!(names, ["env", "flag", "k", "repository_owner", "team"]);
     }
 
@@ -334,6 +542,5 @@ mod tests {
             display(&from_json(&json!(["a", 1, true, null]))),
             "[a, 1, true, null]"
         );
-        assert_eq!(type_name(&Value::Int(1)), "int");
     }
 }
