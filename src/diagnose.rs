@@ -456,16 +456,18 @@ fn check_claims(claims: &Claims, expect: &Expectations, findings: &mut Vec<Findi
     }
 }
 
-/// GitHub's default audience is the owner URL, `https://github.com/OWNER` (or the GHES host).
+/// GitHub's default audience is the owner URL: `https://github.com/OWNER`, or the owner on the
+/// instance's host (GHES, GHE.com). Exactly one path segment, the owner, compared ignoring case.
 fn is_default_audience(aud: &str, claims: &Claims) -> bool {
     let owner = claims.str("repository_owner").unwrap_or_default();
-    aud.starts_with("https://")
-        && !owner.is_empty()
-        && aud
-            .trim_end_matches('/')
-            .rsplit('/')
-            .next()
-            .is_some_and(|last| last.eq_ignore_ascii_case(owner))
+    let Some(rest) = aud.strip_prefix("https://") else {
+        return false;
+    };
+    let mut parts = rest.trim_end_matches('/').split('/');
+    let (Some(host), Some(path), None) = (parts.next(), parts.next(), parts.next()) else {
+        return false;
+    };
+    !owner.is_empty() && !host.is_empty() && path.eq_ignore_ascii_case(owner)
 }
 
 fn check_audience(claims: &Claims, expect: &Expectations, findings: &mut Vec<Finding>) {
@@ -784,5 +786,31 @@ pub fn signature_finding(
                 format!("{hint}; or pass the keys with `--jwks FILE`")
             },
         )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_audience_is_exactly_the_owner_url() {
+        let claims = Claims(
+            serde_json::json!({"repository_owner": "octo-org"})
+                .as_object()
+                .cloned()
+                .unwrap_or_default(),
+        );
+        for (aud, default) in [
+            ("https://github.com/octo-org", true),
+            ("https://github.com/Octo-Org/", true),
+            ("https://ghes.example.com/octo-org", true),
+            ("https://iam.googleapis.com/projects/1/locations/global/workloadIdentityPools/p/providers/octo-org", false),
+            ("https://github.com/other", false),
+            ("sts.amazonaws.com", false),
+            ("https://github.com/octo-org/x", false),
+        ] {
+            assert_eq!(is_default_audience(aud, &claims), default, "{aud}");
+        }
     }
 }

@@ -96,7 +96,11 @@ async fn passing_subject_check_writes_every_output() {
         Some("repo:octo-org/octo-repo:ref:refs/heads/*")
     );
     assert_eq!(run.output("findings"), Some("[]"));
-    assert_eq!(run.output("policy-result"), Some(""), "no trust policy given");
+    assert_eq!(
+        run.output("policy-result"),
+        Some(""),
+        "no trust policy given"
+    );
     assert!(
         run.view.annotations().is_empty(),
         "{:?}",
