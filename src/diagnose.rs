@@ -617,16 +617,18 @@ fn check_workflows(claims: &Claims, expect: &Expectations, findings: &mut Vec<Fi
     }
 }
 
+/// Time claims against the clock. The claims are untrusted and may hold any i64 (floats
+/// saturate to one), so every difference saturates instead of overflowing.
 fn check_time(claims: &Claims, clock: Clock, findings: &mut Vec<Finding>) {
     let now = clock.now;
     if let Some(exp) = claims.timestamp("exp") {
-        let left = exp - now;
+        let left = exp.saturating_sub(now);
         if left <= 0 {
             findings.push(Finding::new(
                 "token-expired",
                 Severity::Error,
                 "Token expired",
-                format!("the token expired {} s ago (exp {exp})", -left),
+                format!("the token expired {} s ago (exp {exp})", left.unsigned_abs()),
                 "request a new token right before the step that uses it (Azure: `AADSTS700024: Client assertion is not within its valid time range.`)",
             ));
         } else if left < LEEWAY {
@@ -640,29 +642,29 @@ fn check_time(claims: &Claims, clock: Clock, findings: &mut Vec<Finding>) {
         }
     }
     if let Some(nbf) = claims.timestamp("nbf") {
-        if nbf > now + LEEWAY {
+        if nbf > now.saturating_add(LEEWAY) {
             findings.push(Finding::new(
                 "token-not-yet-valid",
                 Severity::Error,
                 "Token not yet valid",
                 format!(
                     "nbf is {} s in the future by this machine's clock",
-                    nbf - now
+                    nbf.saturating_sub(now)
                 ),
                 "check this machine's clock (NTP); consumers refuse tokens before nbf",
             ));
         }
     }
     if let Some(iat) = claims.timestamp("iat") {
-        let skew = iat - now;
-        if skew > LEEWAY || (clock.fresh && -skew > LEEWAY) {
+        let skew = iat.saturating_sub(now);
+        if skew > LEEWAY || (clock.fresh && skew < -LEEWAY) {
             findings.push(Finding::new(
                 "clock-skew",
                 Severity::Warning,
                 "Clock looks skewed",
                 format!(
                     "the token was issued at {iat}, {} s {} this machine's clock",
-                    skew.abs(),
+                    skew.unsigned_abs(),
                     if skew > 0 { "ahead of" } else { "behind" }
                 ),
                 "fix the runner's clock (NTP): consumers refuse tokens whose iat or nbf lie in their future (`The token is not yet valid (iat)`)",
@@ -775,5 +777,40 @@ pub fn signature_finding(
                 format!("{hint}; or pass the keys with `--jwks FILE`")
             },
         )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn claims(value: Value) -> Claims {
+        match value {
+            Value::Object(map) => Claims(map),
+            _ => unreachable!("test claims are objects"),
+        }
+    }
+
+    #[test]
+    fn extreme_time_claims_do_not_overflow() {
+        // Claim values are untrusted: any i64 (or a float that saturates to one) must be
+        // reported, not panic on arithmetic overflow.
+        let now = 1_800_000_000;
+        for (exp, nbf, iat, time_error) in [
+            (json!(i64::MIN), json!(i64::MAX), json!(i64::MIN), true),
+            (json!(i64::MAX), json!(i64::MIN), json!(i64::MAX), false),
+            (json!(-1e300), json!(1e300), json!(-1e300), true),
+        ] {
+            let c = claims(json!({"sub": "repo:o/r:pull_request", "exp": exp, "nbf": nbf, "iat": iat}));
+            let a = analyze(&c, &Expectations::default(), Clock { now, fresh: true });
+            let ids: Vec<_> = a.findings.iter().map(|f| f.id).collect();
+            assert!(ids.contains(&"clock-skew"), "{ids:?}");
+            assert_eq!(
+                ids.contains(&"token-expired") && ids.contains(&"token-not-yet-valid"),
+                time_error,
+                "{ids:?}"
+            );
+        }
     }
 }
