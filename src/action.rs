@@ -10,7 +10,7 @@ use crate::config::ActionConfig;
 use crate::diagnose::{self, Analysis, Clock};
 use crate::error::{Error, ExitStatus};
 use crate::findings;
-use crate::outputs::write_output;
+use crate::outputs;
 use crate::report;
 use crate::request::{self, AttemptReport, TokenRequest};
 use crate::secret::Secret;
@@ -278,10 +278,19 @@ fn write_outputs(
     let values = output_values(token, decoded, analysis, signature);
     match &config.output_path {
         Some(path) => {
+            // Every value is checked before the first is written: a refused value must not
+            // leave the step with half of its outputs.
+            let records: Vec<(&str, &str, String)> = values
+                .iter()
+                .map(|(name, value)| (*name, value.as_str(), outputs::new_delimiter()))
+                .collect();
+            for (name, value, delimiter) in &records {
+                outputs::check_output(name, value, delimiter)?;
+            }
             // Append: earlier steps' outputs live in the same file.
             let mut file = OpenOptions::new().append(true).create(true).open(path)?;
-            for (name, value) in &values {
-                write_output(&mut file, name, value)?;
+            for (name, value, delimiter) in &records {
+                outputs::write_output_with_delimiter(&mut file, name, value, delimiter)?;
             }
             file.flush()?;
         }

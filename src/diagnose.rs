@@ -802,7 +802,8 @@ mod tests {
             (json!(i64::MAX), json!(i64::MIN), json!(i64::MAX), false),
             (json!(-1e300), json!(1e300), json!(-1e300), true),
         ] {
-            let c = claims(json!({"sub": "repo:o/r:pull_request", "exp": exp, "nbf": nbf, "iat": iat}));
+            let c =
+                claims(json!({"sub": "repo:o/r:pull_request", "exp": exp, "nbf": nbf, "iat": iat}));
             let a = analyze(&c, &Expectations::default(), Clock { now, fresh: true });
             let ids: Vec<_> = a.findings.iter().map(|f| f.id).collect();
             assert!(ids.contains(&"clock-skew"), "{ids:?}");
