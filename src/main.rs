@@ -84,21 +84,30 @@ fn check(args: &CheckArgs, now: i64, sink: Sink<'_, impl Write, impl Write>) -> 
     }
 }
 
-/// The token from the file named, or standard input. Tokens are small: cap what is read.
+/// The token from the file named, or standard input, whole: at most [`TOKEN_LIMIT`] bytes.
+/// GitHub's tokens are a few kilobytes; the cap is generous so that `check` can take apart
+/// crafted tokens with megabyte claims, and a larger input is refused rather than cut.
 fn read_token(args: &CheckArgs) -> Result<String, String> {
-    const LIMIT: u64 = 1024 * 1024;
+    const TOKEN_LIMIT: u64 = 4 * 1024 * 1024;
     let mut text = String::new();
+    // One byte more than the cap tells a file of exactly the cap from a larger one.
     let result = match args.token.as_deref().filter(|p| p.as_os_str() != "-") {
         Some(path) => std::fs::File::open(path)
-            .and_then(|f| f.take(LIMIT).read_to_string(&mut text))
+            .and_then(|f| f.take(TOKEN_LIMIT + 1).read_to_string(&mut text))
             .map_err(|e| format!("cannot read the token file `{}`: {e}", path.display())),
         None if std::io::stdin().is_terminal() => Err("no token given".to_owned()),
         None => std::io::stdin()
-            .take(LIMIT)
+            .take(TOKEN_LIMIT + 1)
             .read_to_string(&mut text)
             .map_err(|e| format!("cannot read the token from standard input: {e}")),
     };
-    result.map(|_| text)
+    result?;
+    if text.len() as u64 > TOKEN_LIMIT {
+        return Err(format!(
+            "the token is larger than {TOKEN_LIMIT} bytes; a GitHub OIDC token is a few kilobytes"
+        ));
+    }
+    Ok(text)
 }
 
 fn action(env: &Env, out: &mut impl Write, err: &mut impl Write) -> ExitStatus {
