@@ -9,4 +9,5 @@ mod action;
 mod binary;
 mod cli;
 mod common;
+mod faults;
 mod scenarios;
