@@ -621,6 +621,20 @@ fn check_workflows(claims: &Claims, expect: &Expectations, findings: &mut Vec<Fi
 /// saturate to one), so every difference saturates instead of overflowing.
 fn check_time(claims: &Claims, clock: Clock, findings: &mut Vec<Finding>) {
     let now = clock.now;
+    // A time claim that is there but not a number would otherwise be skipped below, and a
+    // token with `exp: "tomorrow"` would pass; every consumer rejects it.
+    for name in ["exp", "nbf", "iat"] {
+        let present = claims.get(name).is_some_and(|v| !v.is_null());
+        if present && claims.timestamp(name).is_none() {
+            findings.push(Finding::new(
+                "time-claim-invalid",
+                Severity::Error,
+                "Time claim is not a number",
+                format!("claim `{name}` is not a number of seconds since the epoch (a NumericDate), so AWS, Azure and GCP reject the token"),
+                "GitHub issues exp, nbf and iat as numbers: this token was not issued by GitHub Actions, or was altered",
+            ));
+        }
+    }
     if let Some(exp) = claims.timestamp("exp") {
         let left = exp.saturating_sub(now);
         if left <= 0 {
@@ -753,6 +767,17 @@ pub fn signature_finding(
     use crate::verify::SignatureStatus;
     let err = result.as_ref().err()?;
     let hint = err.hint().unwrap_or_default();
+    // The signature verified, but a claim the verifier requires is absent or of the wrong
+    // type: no other check reports an absent `exp` or `iss`, so this one does.
+    if let crate::verify::VerifyError::MissingClaim { .. } = err {
+        return Some(Finding::new(
+            "claim-missing",
+            Severity::Error,
+            "Required claim missing or invalid",
+            format!("{err}: AWS, Azure and GCP reject the token"),
+            hint,
+        ));
+    }
     match err.signature_status() {
         SignatureStatus::Valid => None,
         SignatureStatus::Invalid => Some(Finding::new(

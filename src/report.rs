@@ -7,7 +7,7 @@ use std::io::{self, Write};
 use std::time::{Duration, UNIX_EPOCH};
 
 use crate::claims::Claims;
-use crate::commands::inert;
+use crate::commands::{self, inert};
 use crate::diagnose::{Analysis, Expectations};
 use crate::findings::Severity;
 
@@ -123,7 +123,10 @@ pub fn write_report(
                 f.id
             )?;
             writeln!(out, "           {}", inert(&f.message))?;
-            for (i, line) in f.hint.lines().enumerate() {
+            // Hints have lines of their own (YAML to add); one quoting a crafted value full of
+            // line breaks is cut first, so that it cannot fill the log.
+            let hint = commands::shorten(&f.hint, commands::ANNOTATION_LIMIT);
+            for (i, line) in hint.lines().enumerate() {
                 let label = if i == 0 { "hint: " } else { "      " };
                 writeln!(out, "           {label}{}", inert(line))?;
             }

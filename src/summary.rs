@@ -43,6 +43,10 @@ pub fn escape(text: &str) -> String {
 /// Escapes a finding's message or hint, showing its `backticked` spans as code. When the
 /// backticks do not pair up (a claim value contained one), everything is plain escaped text.
 fn escape_message(text: &str) -> String {
+    // Shortened whole first: a value full of backticks would otherwise split into thousands
+    // of spans, each short enough to escape the per-value limit.
+    let text = shorten(text, 2 * DISPLAY_LIMIT);
+    let text = text.as_ref();
     let spans: Vec<&str> = text.split('`').collect();
     if spans.len() % 2 == 0 {
         return escape(text);

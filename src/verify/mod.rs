@@ -355,9 +355,10 @@ fn library_error(
         // The rest describe the encoding; their messages could quote bytes of the token, so
         // they are named, not shown.
         ErrorKind::Base64(_) => undecodable("a part is not unpadded base64url"),
-        ErrorKind::Json(_) | ErrorKind::Utf8(_) => {
-            undecodable("the header or claims do not have the types RFC 7519 requires")
-        }
+        // serde's message would quote the offending value; the likely causes are named.
+        ErrorKind::Json(_) | ErrorKind::Utf8(_) => undecodable(
+            "the header or claims do not have the types RFC 7519 requires (a registered claim such as exp, nbf, iss, sub or aud of the wrong type, or a claim name that appears twice)",
+        ),
         ErrorKind::InvalidToken => undecodable("it is not three dot-separated parts"),
         ErrorKind::Crypto(_) | ErrorKind::InvalidRsaKey(_) | ErrorKind::InvalidKeyFormat => {
             VerifyError::UnusableKey {

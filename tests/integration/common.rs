@@ -184,3 +184,47 @@ pub fn assert_summary_inert(summary: &str) {
         );
     }
 }
+
+/// Runs the rows of a table on `workers` threads, each with its own runtime, and returns the
+/// failures. The action's future is not Send (its attempt callback borrows the log), so rows
+/// cannot share a thread pool; a few at a time keeps them from queueing behind one another's
+/// setup on a two-core machine, which would distort their time bounds.
+pub fn run_table<C, F, Fut>(rows: Vec<C>, workers: usize, run: F) -> Vec<String>
+where
+    C: Send + 'static,
+    F: Fn(C) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = Result<(), String>>,
+{
+    let queue = std::sync::Arc::new(std::sync::Mutex::new(std::collections::VecDeque::from(
+        rows,
+    )));
+    let run = std::sync::Arc::new(run);
+    let handles: Vec<_> = (0..workers)
+        .map(|_| {
+            let (queue, run) = (queue.clone(), run.clone());
+            std::thread::spawn(move || {
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .expect("runtime");
+                let mut failures = Vec::new();
+                loop {
+                    let next = queue.lock().ok().and_then(|mut q| q.pop_front());
+                    let Some(row) = next else { break };
+                    if let Err(why) = runtime.block_on(run(row)) {
+                        failures.push(why);
+                    }
+                }
+                failures
+            })
+        })
+        .collect();
+    let mut failures = Vec::new();
+    for handle in handles {
+        match handle.join() {
+            Ok(mut f) => failures.append(&mut f),
+            Err(_) => failures.push("a row panicked (see its message above)".to_owned()),
+        }
+    }
+    failures
+}

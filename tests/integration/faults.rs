@@ -20,7 +20,9 @@ use serde_json::{json, Value};
 use wiremock::matchers::{method, path, path_regex};
 use wiremock::{Mock, ResponseTemplate};
 
-use crate::common::{assert_request_token_only_masked, assert_token_only_masked, run_with};
+use crate::common::{
+    assert_request_token_only_masked, assert_token_only_masked, run_table, run_with,
+};
 use crate::provider::{test_key, Job, Provider, REQUEST_TOKEN};
 
 /// What one connection to the raw listener gets, after the listener read the request head.
@@ -928,38 +930,7 @@ fn fault_matrix() {
     let total = cases.len();
     // Longest rows first, so the table takes about as long as its longest row.
     cases.sort_by_key(|c| std::cmp::Reverse(c.max));
-    let queue = Arc::new(std::sync::Mutex::new(std::collections::VecDeque::from(
-        cases,
-    )));
-    // Each worker runs rows on its own runtime: the action's future is not Send (its attempt
-    // callback borrows the log), so rows cannot be spawned onto a shared pool.
-    let workers: Vec<_> = (0..WORKERS)
-        .map(|_| {
-            let queue = queue.clone();
-            std::thread::spawn(move || {
-                let runtime = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                    .expect("runtime");
-                let mut failures = Vec::new();
-                loop {
-                    let next = queue.lock().ok().and_then(|mut q| q.pop_front());
-                    let Some(case) = next else { break };
-                    if let Err(why) = runtime.block_on(run_case(case)) {
-                        failures.push(why);
-                    }
-                }
-                failures
-            })
-        })
-        .collect();
-    let mut failures = Vec::new();
-    for worker in workers {
-        match worker.join() {
-            Ok(mut f) => failures.append(&mut f),
-            Err(_) => failures.push("a row panicked (see its message above)".to_owned()),
-        }
-    }
+    let failures = run_table(cases, WORKERS, run_case);
     assert!(
         failures.is_empty(),
         "{} of {total} rows failed:\n{}",

@@ -10,4 +10,5 @@ mod binary;
 mod cli;
 mod common;
 mod faults;
+mod hostile;
 mod scenarios;
