@@ -11,4 +11,5 @@ mod cli;
 mod common;
 mod faults;
 mod hostile;
+mod properties;
 mod scenarios;

@@ -76,7 +76,9 @@ impl RunnerView {
     }
 }
 
-fn unescape(text: &str, property: bool) -> String {
+/// The runner's unescaping of command data (`property`: of a property value), in its order:
+/// `%0D`, `%0A`, then (properties) `%3A`, `%2C`, and `%25` last.
+pub fn unescape(text: &str, property: bool) -> String {
     let mut s = text.replace("%0D", "\r").replace("%0A", "\n");
     if property {
         s = s.replace("%3A", ":").replace("%2C", ",");
