@@ -59,6 +59,11 @@ impl TestKey {
     /// duplicate claim names.
     pub fn sign_raw(&self, payload: &[u8]) -> String {
         let header = format!(r#"{{"typ":"JWT","alg":"RS256","kid":"{KID}"}}"#);
+        self.sign_raw_with_header(&header, payload)
+    }
+
+    /// Signs RS256 with the given header text (for a hostile `kid`, say) and raw payload.
+    pub fn sign_raw_with_header(&self, header: &str, payload: &[u8]) -> String {
         let message = format!("{}.{}", base64url(header.as_bytes()), base64url(payload));
         let signature = jsonwebtoken::crypto::sign(
             message.as_bytes(),
