@@ -137,6 +137,9 @@ fn help_and_version() {
     assert_eq!(bad.status.code(), Some(2));
 }
 
+/// Failure paths run through the binary for the leak checks (stated in the README).
+pub const BINARY_LEAK_CASES: usize = 6;
+
 /// A failure path, as the built binary meets it with step debug logging on.
 struct LeakCase {
     name: &'static str,
@@ -243,6 +246,7 @@ async fn secrets_stay_masked_on_every_failure_path_with_debug_on() {
             debug: &["kid `k1 ::error::injected %0A ##[add-mask]octo ::stop-commands::x`"],
         },
     ];
+    assert_eq!(cases.len(), BINARY_LEAK_CASES);
     for case in cases {
         provider.server.reset().await;
         for (response, times) in &case.answers {

@@ -254,8 +254,17 @@ fn row(name: &'static str, endpoint: Endpoint) -> Case {
         signature: None,
         secret: None,
         min: Duration::ZERO,
-        max: ms(1500),
+        // Far inside the default 30 s deadline: no deadline spent, no long wait. The slack
+        // is for a loaded two-core machine running the rest of the suite alongside.
+        max: ms(3000),
     }
+}
+
+/// The bound for a row that spends a deadline of `secs`: the deadline, plus the slack of
+/// setting up the run (the HTTP client loads the root certificates before the clock of the
+/// deadline starts) on a loaded machine.
+const fn deadline(secs: u64) -> Duration {
+    Duration::from_millis(secs * 1000 + 1000)
 }
 
 fn status(code: u16) -> ResponseTemplate {
@@ -288,7 +297,6 @@ fn cases() -> Vec<Case> {
             message: &["no token after 3 attempt(s)", "Connection refused"],
             hint: Some(TRANSIENT_HINT),
             token_requests: 0..=0,
-            max: ms(3000),
             ..row("connection refused", Endpoint::Refused)
         },
         Case {
@@ -296,7 +304,6 @@ fn cases() -> Vec<Case> {
             message: &["no token after 3 attempt(s)"],
             hint: Some(TRANSIENT_HINT),
             token_requests: 3..=3,
-            max: ms(3000),
             ..row(
                 "connection reset mid-headers, every time",
                 Raw(vec![Conn::ResetAfter(
@@ -325,7 +332,7 @@ fn cases() -> Vec<Case> {
             ],
             hint: Some(TRANSIENT_HINT),
             min: ms(1900),
-            max: ms(2600),
+            max: deadline(2),
             ..row("no answer until the deadline", Raw(vec![Conn::Silent]))
         },
         Case {
@@ -336,7 +343,7 @@ fn cases() -> Vec<Case> {
             ],
             hint: Some(TRANSIENT_HINT),
             min: ms(1900),
-            max: ms(2600),
+            max: deadline(2),
             ..row(
                 "a body trickling a byte per 200 ms past the deadline",
                 Raw(vec![Conn::Trickle {
@@ -393,7 +400,6 @@ fn cases() -> Vec<Case> {
             token_requests: 2..=2,
             signature: Some("valid"),
             min: ms(950),
-            max: ms(2500),
             ..row(
                 "429 with Retry-After: 1, then a token",
                 Http(vec![(
@@ -409,7 +415,8 @@ fn cases() -> Vec<Case> {
                 "HTTP 429 (Retry-After 120 s is beyond the deadline)",
             ],
             hint: Some(TRANSIENT_HINT),
-            max: ms(1000),
+            // Neither the 120 s asked for nor the 5 s deadline is waited.
+            max: ms(2000),
             ..row(
                 "429 with Retry-After beyond the deadline",
                 Http(vec![(
@@ -447,7 +454,7 @@ fn cases() -> Vec<Case> {
             message: &["HTTP 503"],
             hint: Some(TRANSIENT_HINT),
             token_requests: 3..=19,
-            max: ms(2300),
+            max: deadline(2),
             ..row("503 until the deadline", Http(vec![(status(503), None)]))
         },
         Case {
@@ -465,7 +472,6 @@ fn cases() -> Vec<Case> {
             message: &["no token after 3 attempt(s)", "HTTP 504"],
             hint: Some(TRANSIENT_HINT),
             token_requests: 3..=3,
-            max: ms(2500),
             ..row("504 until max-attempts", Http(vec![(status(504), None)]))
         },
         // Redirects.
@@ -616,7 +622,7 @@ fn cases() -> Vec<Case> {
             hint: Some("verify-signature: false"),
             signature: Some("skipped"),
             keys: Keys::Unreachable,
-            max: ms(3600),
+            max: deadline(3),
             ..row("key server unreachable", Http(vec![]))
         },
         Case {
@@ -638,7 +644,7 @@ fn cases() -> Vec<Case> {
             signature: Some("skipped"),
             keys: Keys::SilentJwks,
             min: ms(1900),
-            max: ms(2800),
+            max: deadline(2),
             ..row("JWKS never answers", Http(vec![]))
         },
     ]
@@ -939,11 +945,15 @@ fn fault_matrix() {
     );
 }
 
-/// The table's size, for the README's record.
-#[test]
-fn fault_matrix_size() {
-    assert_eq!(cases().len(), FAULT_ROWS);
+/// Rows in the fault matrix, and how many of them check the token (they got one, or a served
+/// value) besides the request token: for the README's record.
+pub fn fault_counts() -> (usize, usize) {
+    let cases = cases();
+    let with_token = cases
+        .iter()
+        .filter(|c| {
+            matches!(c.exit, ExitStatus::Success | ExitStatus::CheckFailed) || c.secret.is_some()
+        })
+        .count();
+    (cases.len(), with_token)
 }
-
-/// Rows in the fault matrix (stated in the README).
-pub const FAULT_ROWS: usize = 35;

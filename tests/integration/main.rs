@@ -12,4 +12,5 @@ mod common;
 mod faults;
 mod hostile;
 mod properties;
+mod record;
 mod scenarios;
