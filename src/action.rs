@@ -10,7 +10,7 @@ use crate::config::ActionConfig;
 use crate::diagnose::{self, Analysis, Clock};
 use crate::error::{Error, ExitStatus};
 use crate::findings;
-use crate::outputs::write_output;
+use crate::outputs;
 use crate::report;
 use crate::request::{self, AttemptReport, TokenRequest};
 use crate::secret::Secret;
@@ -131,7 +131,14 @@ async fn check_signature(
         retry: config.retry.clone(),
         ..VerifyOptions::default()
     };
-    let result = verify::verify(client, token, &options).await;
+    let mut written: io::Result<()> = Ok(());
+    let mut trace = |line: String| {
+        if config.debug && written.is_ok() {
+            written = commands::debug(out, &line);
+        }
+    };
+    let result = verify::verify_traced(client, token, &options, &mut trace).await;
+    written?;
     if config.debug {
         match &result {
             Ok(v) => {
@@ -194,24 +201,32 @@ async fn fetch(
 ) -> Result<Secret, Error> {
     if config.debug {
         let url = request::request_url(&request.url, request.audience.as_deref())?;
+        // Scheme, host and path only: the query is the api-version and the audience, shown
+        // on its own; the bearer token travels in a header and is never shown.
         commands::debug(
             out,
             &format!(
-                "requesting the OIDC token from {}://{}{} (audience: {})",
+                "requesting the OIDC token from {}://{}{} (audience: {}; deadline {:.1} s, at most {} attempt(s) of at most {:.1} s each)",
                 url.scheme(),
                 url.host_str().unwrap_or_default(),
                 url.path(),
                 request.audience.as_deref().unwrap_or("GitHub's default"),
+                request.policy.deadline.as_secs_f64(),
+                request.policy.max_attempts,
+                request.policy.attempt_timeout.as_secs_f64(),
             ),
         )?;
     }
-    let mut lines = Vec::new();
-    let mut on_attempt = |a: &AttemptReport| lines.push(attempt_line(a, config.debug));
+    // Each attempt is reported as it ends, so a long retry loop shows progress; the first
+    // write error is kept and returned after the request.
+    let mut written: io::Result<()> = Ok(());
+    let mut on_attempt = |a: &AttemptReport| {
+        if let (Ok(()), Some(line)) = (&written, attempt_line(a, config.debug)) {
+            written = out.write_all(line.as_bytes());
+        }
+    };
     let result = request::fetch_token(client, request, &mut on_attempt).await;
-    // Attempt lines are buffered because the callback cannot borrow `out`; they are short.
-    for line in lines.into_iter().flatten() {
-        out.write_all(line.as_bytes())?;
-    }
+    written?;
     Ok(result?)
 }
 
@@ -219,7 +234,7 @@ fn attempt_line(a: &AttemptReport, debug: bool) -> Option<String> {
     let took = a.took.as_secs_f64();
     match (&a.failure, a.retry_in) {
         (None, _) if debug => Some(format!(
-            "::debug::attempt {} got the token in {took:.3} s\n",
+            "::debug::token request attempt {} got the token in {took:.3} s\n",
             a.attempt
         )),
         (None, _) => None,
@@ -232,7 +247,7 @@ fn attempt_line(a: &AttemptReport, debug: bool) -> Option<String> {
         (Some(why), None) if debug => Some(format!(
             "::debug::{}\n",
             commands::escape_data(&format!(
-                "attempt {} failed after {took:.3} s: {why}; not retrying",
+                "token request attempt {} failed after {took:.3} s: {why}; not retrying",
                 a.attempt
             ))
         )),
@@ -291,10 +306,19 @@ fn write_outputs(
     let values = output_values(token, decoded, analysis, signature);
     match &config.output_path {
         Some(path) => {
+            // Every value is checked before the first is written: a refused value must not
+            // leave the step with half of its outputs.
+            let records: Vec<(&str, &str, String)> = values
+                .iter()
+                .map(|(name, value)| (*name, value.as_str(), outputs::new_delimiter()))
+                .collect();
+            for (name, value, delimiter) in &records {
+                outputs::check_output(name, value, delimiter)?;
+            }
             // Append: earlier steps' outputs live in the same file.
             let mut file = OpenOptions::new().append(true).create(true).open(path)?;
-            for (name, value) in &values {
-                write_output(&mut file, name, value)?;
+            for (name, value, delimiter) in &records {
+                outputs::write_output_with_delimiter(&mut file, name, value, delimiter)?;
             }
             file.flush()?;
         }

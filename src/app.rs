@@ -10,8 +10,10 @@ use crate::config::{ActionConfig, Env};
 use crate::error::{Error, ExitStatus};
 use crate::offline::{self, Keys, Sink};
 
-/// Largest token file read; a JWT is a few kilobytes.
-const TOKEN_LIMIT: u64 = 1024 * 1024;
+/// Largest token read. GitHub's tokens are a few kilobytes; the cap is generous so that
+/// `check` can take apart crafted tokens with megabyte claims, and a larger input is refused
+/// rather than cut.
+const TOKEN_LIMIT: u64 = 4 * 1024 * 1024;
 
 /// Standard input, and whether it is a terminal (then `check` does not wait on it).
 pub struct Stdin<R: Read> {
@@ -114,19 +116,25 @@ fn check<R: Read, O: Write, E: Write>(
     }
 }
 
-/// The token from the file named, or from standard input for `-` or no file.
+/// The token from the file named, or from standard input for `-` or no file, whole.
 fn read_token<R: Read>(path: Option<&Path>, stdin: Stdin<R>) -> Result<String, String> {
     let mut text = String::new();
+    // One byte more than the cap tells an input of exactly the cap from a larger one.
     match path.filter(|p| p.as_os_str() != "-") {
         Some(path) => std::fs::File::open(path)
-            .and_then(|f| f.take(TOKEN_LIMIT).read_to_string(&mut text))
+            .and_then(|f| f.take(TOKEN_LIMIT + 1).read_to_string(&mut text))
             .map_err(|e| format!("cannot read the token file `{}`: {e}", path.display()))?,
         None if stdin.is_terminal => return Err("no token given".to_owned()),
         None => stdin
             .reader
-            .take(TOKEN_LIMIT)
+            .take(TOKEN_LIMIT + 1)
             .read_to_string(&mut text)
             .map_err(|e| format!("cannot read the token from standard input: {e}"))?,
     };
+    if text.len() as u64 > TOKEN_LIMIT {
+        return Err(format!(
+            "the token is larger than {TOKEN_LIMIT} bytes; a GitHub OIDC token is a few kilobytes"
+        ));
+    }
     Ok(text)
 }

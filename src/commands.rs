@@ -53,6 +53,25 @@ impl Level {
     }
 }
 
+/// Most characters of one untrusted value shown in the log or the job summary. Claims that
+/// GitHub issues are far shorter; a longer value is crafted, and showing it whole would flood
+/// the log and push the summary past the runner's 1 MiB limit. Outputs carry values whole.
+pub const DISPLAY_LIMIT: usize = 2048;
+
+/// Most characters of an annotation's message (a finding quotes a few values and a hint).
+pub const ANNOTATION_LIMIT: usize = 4 * DISPLAY_LIMIT;
+
+/// `text` cut to at most `max_chars` characters, saying how many were left out.
+pub fn shorten(text: &str, max_chars: usize) -> std::borrow::Cow<'_, str> {
+    match text.char_indices().nth(max_chars) {
+        None => std::borrow::Cow::Borrowed(text),
+        Some((cut, _)) => {
+            let left_out = text[cut..].chars().count();
+            std::borrow::Cow::Owned(format!("{}… ({left_out} more characters)", &text[..cut]))
+        }
+    }
+}
+
 /// Writes an annotation such as `::error title=Subject mismatch::message`.
 pub fn annotation(
     out: &mut impl Write,
@@ -64,8 +83,8 @@ pub fn annotation(
         out,
         "::{} title={}::{}",
         level.command(),
-        escape_property(title),
-        escape_data(message)
+        escape_property(&shorten(title, DISPLAY_LIMIT)),
+        escape_data(&shorten(message, ANNOTATION_LIMIT))
     )
 }
 
@@ -89,8 +108,10 @@ pub fn without_commands<W: Write>(
 }
 
 /// Renders untrusted text on a single line: control characters (CR, LF, ESC, ...) are shown as
-/// escapes, so a value can neither start a new log line nor move the terminal cursor.
+/// escapes, so a value can neither start a new log line nor move the terminal cursor; and at
+/// most [`DISPLAY_LIMIT`] characters of it, so a crafted value cannot flood the log.
 pub fn inert(text: &str) -> String {
+    let text = shorten(text, DISPLAY_LIMIT);
     let mut shown = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
@@ -165,6 +186,17 @@ mod tests {
         assert_eq!(lines[2], format!("::{token}::"));
         let other = written(|w| without_commands(w, |_| Ok(())));
         assert!(!other.contains(token), "tokens must differ per block");
+    }
+
+    #[test]
+    fn long_values_are_shortened_for_display() {
+        let long = "é".repeat(DISPLAY_LIMIT + 10);
+        let shown = inert(&long);
+        assert!(shown.starts_with(&"é".repeat(DISPLAY_LIMIT)));
+        assert!(shown.ends_with("… (10 more characters)"), "{shown}");
+        assert_eq!(inert("short"), "short");
+        let line = written(|w| annotation(w, Level::Error, "t", &"x".repeat(ANNOTATION_LIMIT + 1)));
+        assert!(line.ends_with("x… (1 more characters)\n"));
     }
 
     #[test]

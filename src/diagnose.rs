@@ -628,16 +628,32 @@ fn check_workflows(claims: &Claims, expect: &Expectations, findings: &mut Vec<Fi
     }
 }
 
+/// Time claims against the clock. The claims are untrusted and may hold any i64 (floats
+/// saturate to one), so every difference saturates instead of overflowing.
 fn check_time(claims: &Claims, clock: Clock, findings: &mut Vec<Finding>) {
     let now = clock.now;
+    // A time claim that is there but not a number would otherwise be skipped below, and a
+    // token with `exp: "tomorrow"` would pass; every consumer rejects it.
+    for name in ["exp", "nbf", "iat"] {
+        let present = claims.get(name).is_some_and(|v| !v.is_null());
+        if present && claims.timestamp(name).is_none() {
+            findings.push(Finding::new(
+                "time-claim-invalid",
+                Severity::Error,
+                "Time claim is not a number",
+                format!("claim `{name}` is not a number of seconds since the epoch (a NumericDate), so AWS, Azure and GCP reject the token"),
+                "GitHub issues exp, nbf and iat as numbers: this token was not issued by GitHub Actions, or was altered",
+            ));
+        }
+    }
     if let Some(exp) = claims.timestamp("exp") {
-        let left = exp - now;
+        let left = exp.saturating_sub(now);
         if left <= 0 {
             findings.push(Finding::new(
                 "token-expired",
                 Severity::Error,
                 "Token expired",
-                format!("the token expired {} s ago (exp {exp})", -left),
+                format!("the token expired {} s ago (exp {exp})", left.unsigned_abs()),
                 "request a new token right before the step that uses it (Azure: `AADSTS700024: Client assertion is not within its valid time range.`)",
             ));
         } else if left < LEEWAY {
@@ -651,29 +667,29 @@ fn check_time(claims: &Claims, clock: Clock, findings: &mut Vec<Finding>) {
         }
     }
     if let Some(nbf) = claims.timestamp("nbf") {
-        if nbf > now + LEEWAY {
+        if nbf > now.saturating_add(LEEWAY) {
             findings.push(Finding::new(
                 "token-not-yet-valid",
                 Severity::Error,
                 "Token not yet valid",
                 format!(
                     "nbf is {} s in the future by this machine's clock",
-                    nbf - now
+                    nbf.saturating_sub(now)
                 ),
                 "check this machine's clock (NTP); consumers refuse tokens before nbf",
             ));
         }
     }
     if let Some(iat) = claims.timestamp("iat") {
-        let skew = iat - now;
-        if skew > LEEWAY || (clock.fresh && -skew > LEEWAY) {
+        let skew = iat.saturating_sub(now);
+        if skew > LEEWAY || (clock.fresh && skew < -LEEWAY) {
             findings.push(Finding::new(
                 "clock-skew",
                 Severity::Warning,
                 "Clock looks skewed",
                 format!(
                     "the token was issued at {iat}, {} s {} this machine's clock",
-                    skew.abs(),
+                    skew.unsigned_abs(),
                     if skew > 0 { "ahead of" } else { "behind" }
                 ),
                 "fix the runner's clock (NTP): consumers refuse tokens whose iat or nbf lie in their future (`The token is not yet valid (iat)`)",
@@ -762,6 +778,17 @@ pub fn signature_finding(
     use crate::verify::SignatureStatus;
     let err = result.as_ref().err()?;
     let hint = err.hint().unwrap_or_default();
+    // The signature verified, but a claim the verifier requires is absent or of the wrong
+    // type: no other check reports an absent `exp` or `iss`, so this one does.
+    if let crate::verify::VerifyError::MissingClaim { .. } = err {
+        return Some(Finding::new(
+            "claim-missing",
+            Severity::Error,
+            "Required claim missing or invalid",
+            format!("{err}: AWS, Azure and GCP reject the token"),
+            hint,
+        ));
+    }
     match err.signature_status() {
         SignatureStatus::Valid => None,
         SignatureStatus::Invalid => Some(Finding::new(
@@ -811,6 +838,37 @@ mod tests {
             ("https://github.com/octo-org/x", false),
         ] {
             assert_eq!(is_default_audience(aud, &claims), default, "{aud}");
+        }
+    }
+    use serde_json::json;
+
+    fn claims(value: Value) -> Claims {
+        match value {
+            Value::Object(map) => Claims(map),
+            _ => unreachable!("test claims are objects"),
+        }
+    }
+
+    #[test]
+    fn extreme_time_claims_do_not_overflow() {
+        // Claim values are untrusted: any i64 (or a float that saturates to one) must be
+        // reported, not panic on arithmetic overflow.
+        let now = 1_800_000_000;
+        for (exp, nbf, iat, time_error) in [
+            (json!(i64::MIN), json!(i64::MAX), json!(i64::MIN), true),
+            (json!(i64::MAX), json!(i64::MIN), json!(i64::MAX), false),
+            (json!(-1e300), json!(1e300), json!(-1e300), true),
+        ] {
+            let c =
+                claims(json!({"sub": "repo:o/r:pull_request", "exp": exp, "nbf": nbf, "iat": iat}));
+            let a = analyze(&c, &Expectations::default(), Clock { now, fresh: true });
+            let ids: Vec<_> = a.findings.iter().map(|f| f.id).collect();
+            assert!(ids.contains(&"clock-skew"), "{ids:?}");
+            assert_eq!(
+                ids.contains(&"token-expired") && ids.contains(&"token-not-yet-valid"),
+                time_error,
+                "{ids:?}"
+            );
         }
     }
 }

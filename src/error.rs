@@ -93,6 +93,7 @@ impl Error {
             Error::MissingVariable { cause, .. } => Some(cause.hint.clone()),
             Error::Request(e) => e.hint(),
             Error::Malformed(e) => Some(e.hint().to_owned()),
+            Error::Output(e) if e.hint().is_some() => e.hint(),
             Error::Output(_) | Error::Io(_) => Some(
                 "check that GITHUB_OUTPUT and GITHUB_STEP_SUMMARY name writable files (the runner sets them, so do not override them) and that the output is not a closed pipe".to_owned(),
             ),

@@ -42,7 +42,7 @@ pub mod summary;
 pub mod trust;
 pub mod verify;
 
-pub use action::{describe_signature, output_values, report_error, run_action};
+pub use action::{describe_signature, output_values, report_error, run_action, write_annotations};
 pub use config::{ActionConfig, Env};
 pub use error::{Error, ExitStatus};
 pub use secret::Secret;

@@ -7,7 +7,7 @@ use std::io::{self, Write};
 use std::time::{Duration, UNIX_EPOCH};
 
 use crate::claims::Claims;
-use crate::commands::inert;
+use crate::commands::{self, inert};
 use crate::diagnose::{self, Analysis, Expectations};
 use crate::findings::Severity;
 
@@ -41,8 +41,12 @@ pub fn write_claims(out: &mut impl Write, claims: &Claims, now: i64) -> io::Resu
 
 /// `2026-11-22T02:05:00Z, expires in 4m 59s` or `..., expired 1m ago`.
 pub fn describe_time(exp: i64, now: i64) -> String {
+    // humantime's RFC 3339 Display returns an error past 9999-12-31, which `to_string` turns
+    // into a panic: `exp` is untrusted, so such dates are not valid dates here.
+    const LAST_RFC3339_SECOND: u64 = 253_402_300_799;
     let date = u64::try_from(exp)
         .ok()
+        .filter(|secs| *secs <= LAST_RFC3339_SECOND)
         .and_then(|secs| UNIX_EPOCH.checked_add(Duration::from_secs(secs)))
         .map(|t| humantime::format_rfc3339_seconds(t).to_string())
         .unwrap_or_else(|| "not a valid date".to_owned());
@@ -143,7 +147,10 @@ pub fn write_report(
                 f.id
             )?;
             writeln!(out, "           {}", inert(&f.message))?;
-            for (i, line) in f.hint.lines().enumerate() {
+            // Hints have lines of their own (YAML to add); one quoting a crafted value full of
+            // line breaks is cut first, so that it cannot fill the log.
+            let hint = commands::shorten(&f.hint, commands::ANNOTATION_LIMIT);
+            for (i, line) in hint.lines().enumerate() {
                 let label = if i == 0 { "hint: " } else { "      " };
                 writeln!(out, "           {label}{}", inert(line))?;
             }
@@ -217,6 +224,16 @@ mod tests {
             text.contains("1970-01-12T13:51:40Z, expires in 5m"),
             "{text}"
         );
+    }
+
+    #[test]
+    fn dates_past_year_9999_do_not_panic() {
+        // humantime's RFC 3339 Display fails past 9999-12-31; `exp` is untrusted.
+        for exp in [253_402_300_800, i64::MAX, 1 << 40] {
+            let shown = describe_time(exp, 0);
+            assert!(shown.starts_with("not a valid date"), "{shown}");
+        }
+        assert!(describe_time(253_402_300_799, 0).starts_with("9999-12-31T23:59:59Z"));
     }
 
     #[test]

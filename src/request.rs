@@ -93,6 +93,14 @@ pub enum RequestError {
         /// GitHub's message from the body, if it sent one.
         message: Option<String>,
     },
+    /// A redirect was not followed: to plain http, or too many.
+    #[error(
+        "the token endpoint redirected the request, and the redirect was not followed: {reason}"
+    )]
+    Redirect {
+        /// Why it was refused, with the URL.
+        reason: String,
+    },
     /// Transient failures until the attempts or the deadline ran out.
     #[error("no token after {attempts} attempt(s) in {:.1} s: {last}", elapsed.as_secs_f64())]
     GaveUp {
@@ -146,6 +154,9 @@ impl RequestError {
                 "the request was rejected as malformed: check the `audience` input for unusual characters"
             }
             RequestError::Refused { .. } => return None,
+            RequestError::Redirect { .. } => {
+                "GitHub's token endpoint does not redirect: a proxy or an overridden ACTIONS_ID_TOKEN_REQUEST_URL sends the request elsewhere; the bearer token is never sent over plain http or to another host"
+            }
             RequestError::GaveUp { .. } => {
                 "the token endpoint kept failing transiently; re-run the job, or raise the `timeout` and `max-attempts` inputs"
             }
@@ -288,14 +299,12 @@ pub async fn fetch_token(
         build,
         token_from_body,
         |failure| match failure {
+            // A server may quote the bearer token back in its message; it is shown as `***`.
             HttpFailure::Status { status, body } => RequestError::Refused {
                 status,
-                message: error_message(&body),
+                message: error_message(&body).map(|m| redact(m, &request.bearer)),
             },
-            HttpFailure::Redirect(why) => RequestError::Refused {
-                status: 0,
-                message: Some(why),
-            },
+            HttpFailure::Redirect(reason) => RequestError::Redirect { reason },
             HttpFailure::TooLarge { limit } => RequestError::BodyTooLarge { limit },
             HttpFailure::GaveUp {
                 attempts,
@@ -373,6 +382,15 @@ pub(crate) async fn get_with_retries<T, E: std::fmt::Display>(
         // Give up rather than wait past the deadline: a wait that cannot be followed by a
         // useful attempt only delays the error.
         let retry_in = (attempt < max_attempts && wait < left).then_some(wait);
+        // The server's own wait is the reason to stop early: say so, or the error reads as if
+        // the deadline had been spent.
+        let why = match retry_after {
+            Some(asked) if attempt < max_attempts && asked >= left => format!(
+                "{why} (Retry-After {} s is beyond the deadline)",
+                asked.as_secs()
+            ),
+            _ => why,
+        };
         report(&AttemptReport {
             attempt,
             failure: Some(why.clone()),
@@ -512,6 +530,15 @@ fn token_from_body(body: &[u8]) -> Result<Secret, RequestError> {
         Some(Value::String(s)) if s.trim().is_empty() => Err(RequestError::EmptyValue),
         Some(Value::String(s)) => Ok(Secret::new(s.clone())),
         Some(_) => Err(RequestError::ValueNotString),
+    }
+}
+
+/// `text` with every occurrence of `secret` replaced by `***`, as the runner's mask would.
+fn redact(text: String, secret: &Secret) -> String {
+    if secret.is_empty() {
+        text
+    } else {
+        text.replace(secret.reveal(), "***")
     }
 }
 
@@ -727,6 +754,78 @@ mod tests {
             .unwrap_err();
         assert!(
             matches!(&err, RequestError::GaveUp { attempts: 3, last, .. } if last == "HTTP 500"),
+            "{err}"
+        );
+    }
+
+    #[tokio::test]
+    async fn an_error_message_echoing_the_request_token_is_redacted() {
+        use wiremock::matchers::method;
+        use wiremock::{Mock, ResponseTemplate};
+        let server = wiremock::MockServer::start().await;
+        Mock::given(method("GET"))
+            .respond_with(
+                ResponseTemplate::new(401).set_body_string(
+                    r#"{"message":"bearer request-token is not valid for this job"}"#,
+                ),
+            )
+            .mount(&server)
+            .await;
+        let client = http_client().unwrap();
+        let mut reports = Vec::new();
+        let err = fetch_token(&client, &token_request(&server), &mut |r| {
+            reports.push(r.clone())
+        })
+        .await
+        .unwrap_err();
+        let shown = format!("{err} {err:?} {reports:?}");
+        assert!(!shown.contains("request-token"), "{shown}");
+        assert!(err.to_string().contains("bearer *** is not valid"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn a_refused_redirect_is_named_as_such() {
+        use wiremock::matchers::method;
+        use wiremock::{Mock, ResponseTemplate};
+        let server = wiremock::MockServer::start().await;
+        Mock::given(method("GET"))
+            .respond_with(
+                ResponseTemplate::new(302).insert_header("location", "http://runner.example/t"),
+            )
+            .expect(1)
+            .mount(&server)
+            .await;
+        let client = http_client().unwrap();
+        let err = fetch_token(&client, &token_request(&server), &mut |_| {})
+            .await
+            .unwrap_err();
+        assert!(matches!(err, RequestError::Redirect { .. }), "{err:?}");
+        assert!(
+            err.to_string()
+                .contains("refusing to follow a redirect to plain http"),
+            "{err}"
+        );
+        assert!(!err.to_string().contains("HTTP 0"), "{err}");
+        assert!(err.hint().is_some());
+    }
+
+    #[tokio::test]
+    async fn a_retry_after_beyond_the_deadline_ends_at_once_and_says_so() {
+        use wiremock::matchers::method;
+        use wiremock::{Mock, ResponseTemplate};
+        let server = wiremock::MockServer::start().await;
+        Mock::given(method("GET"))
+            .respond_with(ResponseTemplate::new(429).insert_header("retry-after", "120"))
+            .expect(1)
+            .mount(&server)
+            .await;
+        let client = http_client().unwrap();
+        let err = fetch_token(&client, &token_request(&server), &mut |_| {})
+            .await
+            .unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("HTTP 429 (Retry-After 120 s is beyond the deadline)"),
             "{err}"
         );
     }

@@ -5,6 +5,27 @@ use std::fmt;
 /// A secret string. It has no `Display` implementation and a redacted `Debug`, so it cannot
 /// end up in a log line or an error message through `{}` or `{:?}`; reading it takes an
 /// explicit call to [`Secret::reveal`].
+///
+/// `Debug` shows no part of the value:
+///
+/// ```
+/// let token = oidc_preflight::Secret::new("eyJhbGciOiJSUzI1NiJ9.e30.c2ln");
+/// assert_eq!(format!("{token:?}"), "Secret(<redacted>)");
+/// ```
+///
+/// and formatting it for display does not compile:
+///
+/// ```compile_fail,E0277
+/// let token = oidc_preflight::Secret::new("eyJhbGciOiJSUzI1NiJ9.e30.c2ln");
+/// let line = format!("token: {}", token);
+/// ```
+///
+/// nor does turning it into a string by `ToString`, which `Display` would bring:
+///
+/// ```compile_fail,E0599
+/// let token = oidc_preflight::Secret::new("eyJhbGciOiJSUzI1NiJ9.e30.c2ln");
+/// let text: String = token.to_string();
+/// ```
 #[derive(Clone, PartialEq, Eq)]
 pub struct Secret(String);
 

@@ -94,9 +94,40 @@ fn credential_name(sub: &str) -> String {
     }
 }
 
-/// A CEL string literal.
+/// A CEL string literal: `\\` and `'` escaped, and control characters written as escapes,
+/// since a single-quoted CEL string cannot hold a raw line break.
 fn cel_string(value: &str) -> String {
-    format!("'{}'", value.replace('\\', "\\\\").replace('\'', "\\'"))
+    let mut out = String::with_capacity(value.len() + 2);
+    out.push('\'');
+    for c in value.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\'' => out.push_str("\\'"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if (c as u32) < 0x20 || c == '\u{7f}' => {
+                out.push_str(&format!("\\x{:02x}", c as u32))
+            }
+            c if c.is_control() => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('\'');
+    out
+}
+
+/// Text for the inside of a double-quoted shell argument: the snippet is pasted into a shell,
+/// and claim values (a branch may be named `$(...)` or hold backticks) must not expand there.
+fn shell_double_quote(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '\\' | '"' | '$' | '`') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
 }
 
 fn gcp_snippet(claims: &Claims) -> String {
@@ -117,7 +148,7 @@ fn gcp_snippet(claims: &Claims) -> String {
     let mapping = "google.subject=assertion.sub,attribute.repository=assertion.repository,attribute.repository_owner=assertion.repository_owner,attribute.ref=assertion.ref,attribute.environment=assertion.environment";
     format!(
         "--attribute-mapping=\"{mapping}\"\n--attribute-condition=\"{}\"",
-        conditions.join(" && ").replace('"', "\\\"")
+        shell_double_quote(&conditions.join(" && "))
     )
 }
 
@@ -128,6 +159,51 @@ mod tests {
 
     fn claims(v: Value) -> Claims {
         Claims(v.as_object().cloned().unwrap_or_default())
+    }
+
+    /// What bash makes of the text between the double quotes of `--flag="..."`.
+    fn shell_double_quoted(text: &str) -> String {
+        let mut out = String::new();
+        let mut chars = text.chars().peekable();
+        while let Some(c) = chars.next() {
+            match (c, chars.peek()) {
+                ('\\', Some(&n)) if matches!(n, '$' | '`' | '"' | '\\' | '\n') => {
+                    out.push(n);
+                    chars.next();
+                }
+                ('$' | '`', _) => panic!("unescaped {c} would expand in the shell: {text}"),
+                _ => out.push(c),
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn gcp_snippet_survives_the_shell_and_cel() {
+        // Git allows `$`, `(`, `)` and backticks in branch names: pasted into a shell, the
+        // snippet must not run them, and the CEL literal must hold the ref exactly.
+        let hostile = "refs/heads/a$(touch pwned)`id`\\'\"\n\r\u{1}";
+        let c = claims(json!({"repository_owner": "o", "repository": "o/r", "ref": hostile}));
+        let gcp = build(&c, None, &Expectations::default()).gcp;
+        assert_eq!(gcp.lines().count(), 2, "{gcp}");
+        let condition = gcp
+            .lines()
+            .nth(1)
+            .and_then(|l| l.strip_prefix("--attribute-condition=\""))
+            .and_then(|l| l.strip_suffix('"'))
+            .unwrap();
+        let cel = shell_double_quoted(condition);
+        assert_eq!(
+            cel,
+            format!(
+                "assertion.repository_owner == 'o' && assertion.repository == 'o/r' && assertion.ref == {}",
+                cel_string(hostile)
+            )
+        );
+        assert_eq!(
+            cel_string(hostile),
+            r#"'refs/heads/a$(touch pwned)`id`\\\'"\n\r\x01'"#
+        );
     }
 
     #[test]
@@ -173,7 +249,8 @@ mod tests {
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'));
         assert!(
-            s.gcp.contains(r"assertion.repository == 'o/r\'x'"),
+            // `\'` for CEL, its backslash escaped for the shell's double quotes.
+            s.gcp.contains(r"assertion.repository == 'o/r\\'x'"),
             "{}",
             s.gcp
         );

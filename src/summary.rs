@@ -5,7 +5,7 @@
 
 use std::io::{self, Write};
 
-use crate::commands::inert;
+use crate::commands::{inert, shorten, DISPLAY_LIMIT};
 use crate::diagnose::Analysis;
 use crate::findings::Severity;
 
@@ -43,6 +43,10 @@ pub fn escape(text: &str) -> String {
 /// Escapes a finding's message or hint, showing its `backticked` spans as code. When the
 /// backticks do not pair up (a claim value contained one), everything is plain escaped text.
 fn escape_message(text: &str) -> String {
+    // Shortened whole first: a value full of backticks would otherwise split into thousands
+    // of spans, each short enough to escape the per-value limit.
+    let text = shorten(text, 2 * DISPLAY_LIMIT);
+    let text = text.as_ref();
     let spans: Vec<&str> = text.split('`').collect();
     if spans.len() % 2 == 0 {
         return escape(text);
@@ -61,8 +65,13 @@ fn escape_message(text: &str) -> String {
 }
 
 /// A fenced code block whose fence is longer than any run of backticks inside, so the content
-/// cannot close it.
+/// cannot close it. Lines longer than [`DISPLAY_LIMIT`] characters are shortened.
 fn fenced(lang: &str, body: &str) -> String {
+    let body: Vec<_> = body
+        .lines()
+        .map(|line| shorten(line, DISPLAY_LIMIT))
+        .collect();
+    let body = body.join("\n");
     let longest = body.split(|c| c != '`').map(str::len).max().unwrap_or(0);
     let fence = "`".repeat(longest.max(2) + 1);
     format!("{fence}{lang}\n{body}\n{fence}\n")
@@ -76,14 +85,37 @@ fn icon(severity: Severity) -> &'static str {
     }
 }
 
-/// Writes the summary for one analysis.
+/// The runner refuses a step summary larger than 1 MiB (`$GITHUB_STEP_SUMMARY supports
+/// content up a size of 1024k`) and shows none of it.
+pub const SUMMARY_LIMIT: usize = 1024 * 1024;
+
+/// Writes the summary for one analysis. Each value is shortened for display; should crafted
+/// claims still make the summary larger than [`SUMMARY_LIMIT`], only the verdict and a note
+/// are written, so the runner still shows a summary.
 pub fn write_summary(out: &mut impl Write, analysis: &Analysis) -> io::Result<()> {
-    let verdict = if analysis.passed() {
+    let mut full = Vec::new();
+    write_full_summary(&mut full, analysis)?;
+    if full.len() <= SUMMARY_LIMIT {
+        return out.write_all(&full);
+    }
+    writeln!(
+        out,
+        "## {}\n\nThe full summary would be {} bytes, more than the runner accepts ({SUMMARY_LIMIT} bytes): the token's claims are unusually long. The step log has the report.",
+        verdict(analysis),
+        full.len()
+    )
+}
+
+fn verdict(analysis: &Analysis) -> &'static str {
+    if analysis.passed() {
         "✅ OIDC preflight passed"
     } else {
         "❌ OIDC preflight failed"
-    };
-    writeln!(out, "## {verdict}\n")?;
+    }
+}
+
+fn write_full_summary(out: &mut impl Write, analysis: &Analysis) -> io::Result<()> {
+    writeln!(out, "## {}\n", verdict(analysis))?;
     if let Some(env) = &analysis.predicted_for {
         writeln!(
             out,

@@ -680,3 +680,34 @@ async fn trailing_slash_issuer_is_discovered_and_reported() {
         verified.notes
     );
 }
+
+#[test]
+fn non_numeric_exp_is_not_a_token_that_never_expires() {
+    // `exp` is required and must be a NumericDate (RFC 7519 4.1.4); a string, null, an object
+    // or an array must not slip past the time check, with the system clock or a given one.
+    for (bad, missing) in [
+        (json!("never"), true),
+        (json!(null), true),
+        (json!({"at": 1}), false),
+        (json!([1]), false),
+    ] {
+        let mut c = claims(ISSUER);
+        c["exp"] = bad.clone();
+        let token = token_with(&c);
+        for opts in [
+            offline(),
+            VerifyOptions {
+                now: Some(now()),
+                ..offline()
+            },
+        ] {
+            let err = failure(&token, &opts);
+            let ok = if missing {
+                matches!(&err, VerifyError::MissingClaim { claim } if claim == "exp")
+            } else {
+                matches!(&err, VerifyError::Undecodable { .. })
+            };
+            assert!(ok, "exp {bad}: {err}");
+        }
+    }
+}

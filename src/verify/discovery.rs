@@ -31,6 +31,17 @@ pub async fn discover_jwks(
     issuer: &str,
     policy: &RetryPolicy,
 ) -> Result<Jwks, VerifyError> {
+    discover_jwks_traced(client, issuer, policy, &mut |_| {}).await
+}
+
+/// [`discover_jwks`], telling `trace` about every request: URL, attempt, outcome and timing
+/// (for `::debug::` lines). The lines hold URLs and statuses, never a token.
+pub async fn discover_jwks_traced(
+    client: &reqwest::Client,
+    issuer: &str,
+    policy: &RetryPolicy,
+    trace: &mut dyn FnMut(String),
+) -> Result<Jwks, VerifyError> {
     let started = Instant::now();
     let mut notes = Vec::new();
     let base = issuer_url(issuer)?;
@@ -40,6 +51,7 @@ pub async fn discover_jwks(
         policy,
         started,
         notes: &mut notes,
+        trace,
     };
     let (document_url, document) = match fetcher.discovery(&discovery_url).await {
         Ok(document) => (discovery_url, document),
@@ -95,6 +107,11 @@ pub async fn discover_jwks(
         ));
     }
     let mut jwks = fetcher.jwks(&jwks_url).await?;
+    (fetcher.trace)(format!(
+        "the JWKS at {jwks_url} has {} usable RS256 key(s): {}",
+        jwks.len(),
+        jwks.kids().join(", ")
+    ));
     jwks.url = Some(jwks_url.to_string());
     jwks.notes = notes;
     Ok(jwks)
@@ -144,6 +161,7 @@ struct Fetcher<'a> {
     policy: &'a RetryPolicy,
     started: Instant,
     notes: &'a mut Vec<String>,
+    trace: &'a mut dyn FnMut(String),
 }
 
 impl Fetcher<'_> {
@@ -190,15 +208,29 @@ impl Fetcher<'_> {
             ..self.policy.clone()
         };
         let notes = &mut *self.notes;
+        let trace = &mut *self.trace;
         let mut report = |a: &AttemptReport| {
-            if let (Some(why), Some(wait)) = (&a.failure, a.retry_in) {
-                notes.push(format!(
-                    "fetching the {document} from {url}: attempt {} failed after {:.1} s ({why}); retried in {:.1} s",
-                    a.attempt,
-                    a.took.as_secs_f64(),
-                    wait.as_secs_f64()
-                ));
-            }
+            let took = a.took.as_secs_f64();
+            let line = match (&a.failure, a.retry_in) {
+                (None, _) => format!("GET {url} ({document}): attempt {} answered in {took:.3} s", a.attempt),
+                (Some(why), Some(wait)) => {
+                    notes.push(format!(
+                        "fetching the {document} from {url}: attempt {} failed after {took:.1} s ({why}); retried in {:.1} s",
+                        a.attempt,
+                        wait.as_secs_f64()
+                    ));
+                    format!(
+                        "GET {url} ({document}): attempt {} failed after {took:.3} s ({why}); retrying in {:.3} s",
+                        a.attempt,
+                        wait.as_secs_f64()
+                    )
+                }
+                (Some(why), None) => format!(
+                    "GET {url} ({document}): attempt {} failed after {took:.3} s ({why}); not retrying",
+                    a.attempt
+                ),
+            };
+            trace(line);
         };
         let build = || {
             self.client

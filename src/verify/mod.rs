@@ -25,7 +25,7 @@ use crate::claims::{self, Claims, DecodedToken};
 use crate::request::RetryPolicy;
 use crate::secret::Secret;
 
-pub use discovery::discover_jwks;
+pub use discovery::{discover_jwks, discover_jwks_traced};
 pub use error::{Document, VerifyError};
 pub use jwks::Jwks;
 
@@ -158,6 +158,33 @@ pub async fn verify(
     token: &Secret,
     options: &VerifyOptions,
 ) -> Result<Verified, VerifyError> {
+    verify_traced(client, token, options, &mut |_| {}).await
+}
+
+/// [`verify`], telling `trace` what it does (for `::debug::` lines): the header's `alg` and
+/// `kid`, every request of the key discovery with its timing, and the keys found. The lines
+/// hold URLs, key ids and statuses, never the token; `kid` is untrusted text from the token,
+/// shortened to one line, and the caller escapes the lines for where it writes them.
+pub async fn verify_traced(
+    client: &reqwest::Client,
+    token: &Secret,
+    options: &VerifyOptions,
+    trace: &mut dyn FnMut(String),
+) -> Result<Verified, VerifyError> {
+    if let Ok((decoded, kid)) = precheck(token) {
+        trace(format!(
+            "token header: alg `{}`, kid `{}`",
+            decoded
+                .header
+                .get("alg")
+                .and_then(Value::as_str)
+                .map(shown)
+                .unwrap_or_default(),
+            kid.as_deref()
+                .map(shown)
+                .unwrap_or_else(|| "(none)".to_owned())
+        ));
+    }
     let jwks = match &options.keys {
         KeySource::Jwks(jwks) => return verify_with_jwks(token, jwks, options),
         KeySource::Discover => {
@@ -171,7 +198,12 @@ pub async fn verify(
                     .ok_or(VerifyError::NoIssuer)?
                     .to_owned(),
             };
-            discover_jwks(client, &issuer, &options.retry).await?
+            trace(format!(
+                "discovering the signing keys of `{}` (deadline {:.1} s)",
+                shown(&issuer),
+                options.retry.deadline.as_secs_f64()
+            ));
+            discover_jwks_traced(client, &issuer, &options.retry, trace).await?
         }
     };
     let mut verified = verify_with_jwks(token, &jwks, options)?;
@@ -323,9 +355,10 @@ fn library_error(
         // The rest describe the encoding; their messages could quote bytes of the token, so
         // they are named, not shown.
         ErrorKind::Base64(_) => undecodable("a part is not unpadded base64url"),
-        ErrorKind::Json(_) | ErrorKind::Utf8(_) => {
-            undecodable("the header or claims do not have the types RFC 7519 requires")
-        }
+        // serde's message would quote the offending value; the likely causes are named.
+        ErrorKind::Json(_) | ErrorKind::Utf8(_) => undecodable(
+            "the header or claims do not have the types RFC 7519 requires (a registered claim such as exp, nbf, iss, sub or aud of the wrong type, or a claim name that appears twice)",
+        ),
         ErrorKind::InvalidToken => undecodable("it is not three dot-separated parts"),
         ErrorKind::Crypto(_) | ErrorKind::InvalidRsaKey(_) | ErrorKind::InvalidKeyFormat => {
             VerifyError::UnusableKey {

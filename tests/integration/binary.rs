@@ -3,7 +3,7 @@
 
 use std::process::{Command, Output};
 
-use crate::provider::{Job, Provider, REQUEST_TOKEN};
+use crate::provider::{test_key, Job, Provider, REQUEST_TOKEN};
 use crate::runner;
 
 /// The binary with a clean environment: no GITHUB_*, ACTIONS_*, RUNNER_* or INPUT_* from the
@@ -135,4 +135,219 @@ fn help_and_version() {
     );
     let bad = binary().arg("--frobnicate").output().unwrap();
     assert_eq!(bad.status.code(), Some(2));
+}
+
+/// Failure paths run through the binary for the leak checks (stated in the README).
+pub const BINARY_LEAK_CASES: usize = 6;
+
+/// A failure path, as the built binary meets it with step debug logging on.
+struct LeakCase {
+    name: &'static str,
+    /// What the token endpoint answers (after `answers`, the provider issues real tokens).
+    answers: Vec<(wiremock::ResponseTemplate, Option<u64>)>,
+    inputs: &'static [(&'static str, &'static str)],
+    exit: i32,
+    /// A value served as the token, which must appear only on its mask line.
+    served: Option<String>,
+    /// Debug lines that must be there.
+    debug: &'static [&'static str],
+}
+
+fn served(token: &str) -> (wiremock::ResponseTemplate, Option<u64>) {
+    (
+        wiremock::ResponseTemplate::new(200).set_body_json(serde_json::json!({ "value": token })),
+        None,
+    )
+}
+
+/// Through the binary, with `RUNNER_DEBUG=1`: on every failure path neither the request token
+/// nor the token shows anywhere but on its own mask line (stdout, stderr, summary, outputs,
+/// debug lines), and untrusted text in debug lines (a `kid`) injects nothing.
+#[tokio::test(flavor = "multi_thread")]
+async fn secrets_stay_masked_on_every_failure_path_with_debug_on() {
+    use serde_json::{json, Value};
+    let _ = test_key();
+    let provider = Provider::start().await;
+    let mut claims = Job::default().claims();
+    claims.insert("iss".into(), json!(provider.server.uri()));
+    claims.insert("aud".into(), json!("sts.amazonaws.com"));
+    let good = test_key().sign(&Value::Object(claims.clone()));
+    let (head, _) = good.rsplit_once('.').unwrap();
+    let forged = format!("{head}.{}", oidc_preflight::claims::base64url(&[7u8; 256]));
+    let hostile_kid = test_key().sign_raw_with_header(
+        &json!({"alg": "RS256", "kid": "k1\n::error::injected %0A ##[add-mask]octo ::stop-commands::x"}).to_string(),
+        Value::Object(claims).to_string().as_bytes(),
+    );
+    let cases = vec![
+        LeakCase {
+            name: "malformed token",
+            answers: vec![served("e30.bm90IGpzb24gc2VjcmV0.c2ln")],
+            inputs: &[],
+            exit: 4,
+            served: Some("e30.bm90IGpzb24gc2VjcmV0.c2ln".into()),
+            debug: &["token request attempt 1 got the token in"],
+        },
+        LeakCase {
+            name: "bad signature",
+            answers: vec![served(&forged)],
+            inputs: &[],
+            exit: 1,
+            served: Some(forged.clone()),
+            debug: &[
+                "token header: alg `RS256`, kid `38826b17",
+                "(discovery document): attempt 1 answered in",
+                "usable RS256 key(s): 38826b17",
+                "signature check: the token's signature does not verify",
+            ],
+        },
+        LeakCase {
+            name: "check failure",
+            answers: vec![served(&good)],
+            inputs: &[("INPUT_SUBJECT-PATTERN", "repo:other/*")],
+            exit: 1,
+            served: Some(good.clone()),
+            debug: &["signature verified with key `38826b17"],
+        },
+        LeakCase {
+            name: "HTTP 401 quoting the request token",
+            answers: vec![(
+                wiremock::ResponseTemplate::new(401)
+                    .set_body_json(json!({"message": format!("token {REQUEST_TOKEN} expired")})),
+                None,
+            )],
+            inputs: &[],
+            exit: 3,
+            served: None,
+            debug: &[
+                "token request attempt 1 failed after",
+                "HTTP 401: token *** expired",
+            ],
+        },
+        LeakCase {
+            name: "HTTP 503 then a token",
+            answers: vec![
+                (wiremock::ResponseTemplate::new(503), Some(1)),
+                served(&good),
+            ],
+            inputs: &[],
+            exit: 0,
+            served: Some(good.clone()),
+            debug: &[
+                "deadline 30.0 s, at most 5 attempt(s)",
+                "token request attempt 2 got the token in",
+            ],
+        },
+        LeakCase {
+            name: "hostile kid in the token header",
+            answers: vec![served(&hostile_kid)],
+            inputs: &[],
+            exit: 1,
+            served: Some(hostile_kid.clone()),
+            debug: &["kid `k1 ::error::injected %0A ##[add-mask]octo ::stop-commands::x`"],
+        },
+    ];
+    assert_eq!(cases.len(), BINARY_LEAK_CASES);
+    for case in cases {
+        provider.server.reset().await;
+        for (response, times) in &case.answers {
+            provider.answer(response.clone(), *times).await;
+        }
+        provider.serve_keys().await;
+        let dir = tempfile::tempdir().unwrap();
+        let (output_path, summary_path) = (dir.path().join("out"), dir.path().join("summary"));
+        let mut cmd = binary();
+        cmd.envs(provider.runner_env())
+            .envs(case.inputs.iter().copied())
+            .env("GITHUB_OUTPUT", &output_path)
+            .env("GITHUB_STEP_SUMMARY", &summary_path)
+            .env("RUNNER_DEBUG", "1");
+        let out = tokio::task::spawn_blocking(move || cmd.output())
+            .await
+            .unwrap()
+            .unwrap();
+        let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+        let name = case.name;
+        assert_eq!(
+            out.status.code(),
+            Some(case.exit),
+            "{name}: {stdout}\n{stderr}"
+        );
+        let summary = std::fs::read_to_string(&summary_path).unwrap_or_default();
+        let outputs =
+            runner::parse_outputs(&std::fs::read_to_string(&output_path).unwrap_or_default())
+                .expect("strict parse");
+        // The request token: first line, its mask, and nowhere else.
+        let lines: Vec<&str> = stdout.lines().collect();
+        assert_eq!(lines[0], format!("::add-mask::{REQUEST_TOKEN}"), "{name}");
+        assert_eq!(stdout.matches(REQUEST_TOKEN).count(), 1, "{name}");
+        for (what, text) in [("stderr", &stderr), ("summary", &summary)] {
+            assert!(
+                !text.contains(REQUEST_TOKEN),
+                "{name}: request token in {what}"
+            );
+        }
+        assert!(
+            outputs.iter().all(|(_, v)| !v.contains(REQUEST_TOKEN)),
+            "{name}"
+        );
+        // The token: only on its mask line, which comes before any line written after it.
+        if let Some(token) = &case.served {
+            let mask = format!("::add-mask::{token}");
+            let at = lines.iter().position(|l| *l == mask).expect("mask line");
+            assert_eq!(stdout.matches(token.as_str()).count(), 1, "{name}");
+            assert!(
+                lines[1..at].iter().all(|l| l.starts_with("::debug::")
+                    || (l.starts_with("Attempt ") && l.contains("; retrying in "))),
+                "{name}: {:?}",
+                &lines[1..at]
+            );
+            assert!(
+                !stderr.contains(token) && !summary.contains(token),
+                "{name}"
+            );
+            for (output, value) in &outputs {
+                assert!(
+                    output == "token" || !value.contains(token.as_str()),
+                    "{name}: {output}"
+                );
+            }
+        }
+        // Debug lines: there, escaped one per line, and injecting nothing.
+        let view = runner::process(&format!("{stdout}\n{stderr}"));
+        assert!(
+            view.unexpected_commands().is_empty(),
+            "{name}: {:?}",
+            view.unexpected_commands()
+        );
+        assert_eq!(
+            view.masks.len(),
+            1 + usize::from(case.served.is_some()),
+            "{name}"
+        );
+        let debug: Vec<&str> = view
+            .commands
+            .iter()
+            .filter(|c| c.name == "debug")
+            .map(|c| c.data.as_str())
+            .collect();
+        for want in case.debug {
+            assert!(
+                debug.iter().any(|d| d.contains(want)),
+                "{name}: no debug `{want}` in {debug:#?}"
+            );
+        }
+        assert!(
+            debug.iter().all(|d| !d.contains("audience=")),
+            "{name}: query in debug"
+        );
+        assert!(
+            view.annotations()
+                .iter()
+                .all(|a| !a.data.contains("injected")
+                    || a.properties.get("title").map(String::as_str)
+                        == Some("Signature does not verify")),
+            "{name}: {:?}",
+            view.annotations()
+        );
+    }
 }

@@ -394,3 +394,21 @@ fn an_unusable_trust_policy_is_a_usage_error_that_points_at_the_problem() {
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("unknown trust policy format"));
 }
+
+#[test]
+fn check_refuses_an_oversized_token_file_instead_of_truncating_it() {
+    // Read whole up to the cap, refused beyond it: a silently cut token would be reported as
+    // malformed for a reason that is not the real one.
+    let mut file = tempfile::NamedTempFile::new().unwrap();
+    let chunk = "A".repeat(1024 * 1024);
+    for _ in 0..5 {
+        file.write_all(chunk.as_bytes()).unwrap();
+    }
+    let out = binary(&["check", "--no-verify", file.path().to_str().unwrap()])
+        .output()
+        .unwrap();
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("larger than 4194304 bytes"), "{stderr}");
+    assert!(!stderr.contains(&chunk[..64]), "the content is not echoed");
+}

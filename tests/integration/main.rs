@@ -9,4 +9,8 @@ mod action;
 mod binary;
 mod cli;
 mod common;
+mod faults;
+mod hostile;
+mod properties;
+mod record;
 mod scenarios;

@@ -10,6 +10,7 @@ use oidc_preflight::pattern::PatternSet;
 use oidc_preflight::{report, summary};
 use serde_json::{json, Value};
 
+use crate::common::outside_code_fences;
 use crate::provider::Job;
 
 const IAT: i64 = 1_800_000_000;
@@ -477,23 +478,4 @@ fn snapshot_hostile_values_summary_is_inert() {
         assert_eq!(row.matches('|').count(), 3, "{row}");
     }
     insta::assert_snapshot!("hostile_summary", summary);
-}
-
-/// The Markdown outside fenced code blocks, where text is rendered. Inside a fence everything
-/// is literal; the fence is longer than any backtick run in its content, so it cannot close early.
-fn outside_code_fences(markdown: &str) -> String {
-    let mut fence: Option<String> = None;
-    let mut live = Vec::new();
-    for line in markdown.lines() {
-        match &fence {
-            Some(f) if line == f => fence = None,
-            Some(_) => {}
-            None if line.starts_with("```") => {
-                fence = Some(line.chars().take_while(|c| *c == '`').collect())
-            }
-            None => live.push(line),
-        }
-    }
-    assert!(fence.is_none(), "unclosed code fence");
-    live.join("\n")
 }

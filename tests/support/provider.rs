@@ -54,6 +54,26 @@ impl TestKey {
         json!({"keys": [{"kty": "RSA", "alg": "RS256", "use": "sig", "kid": KID, "n": self.n, "e": self.e}]})
     }
 
+    /// Signs a payload given as raw bytes (not necessarily JSON, not necessarily UTF-8) RS256
+    /// with the provider's key and `kid`: for tokens no JSON serializer would produce, such as
+    /// duplicate claim names.
+    pub fn sign_raw(&self, payload: &[u8]) -> String {
+        let header = format!(r#"{{"typ":"JWT","alg":"RS256","kid":"{KID}"}}"#);
+        self.sign_raw_with_header(&header, payload)
+    }
+
+    /// Signs RS256 with the given header text (for a hostile `kid`, say) and raw payload.
+    pub fn sign_raw_with_header(&self, header: &str, payload: &[u8]) -> String {
+        let message = format!("{}.{}", base64url(header.as_bytes()), base64url(payload));
+        let signature = jsonwebtoken::crypto::sign(
+            message.as_bytes(),
+            &EncodingKey::from_rsa_der(&self.pkcs1_der),
+            Algorithm::RS256,
+        )
+        .expect("signing");
+        format!("{message}.{signature}")
+    }
+
     /// Signs claims RS256 with the provider's key and `kid`.
     pub fn sign(&self, claims: &Value) -> String {
         let mut header = Header::new(Algorithm::RS256);

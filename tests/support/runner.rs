@@ -76,7 +76,9 @@ impl RunnerView {
     }
 }
 
-fn unescape(text: &str, property: bool) -> String {
+/// The runner's unescaping of command data (`property`: of a property value), in its order:
+/// `%0D`, `%0A`, then (properties) `%3A`, `%2C`, and `%25` last.
+pub fn unescape(text: &str, property: bool) -> String {
     let mut s = text.replace("%0D", "\r").replace("%0A", "\n");
     if property {
         s = s.replace("%3A", ":").replace("%2C", ",");
@@ -190,7 +192,15 @@ pub fn process(output: &str) -> RunnerView {
             masks
                 .iter()
                 .filter(|m| !m.is_empty())
-                .fold(l, |acc, m| acc.replace(m.as_str(), "***"))
+                // A mask longer than the line cannot occur in it; skipping it saves building a
+                // searcher for a long token on every short line.
+                .fold(l, |acc, m| {
+                    if m.len() > acc.len() {
+                        acc
+                    } else {
+                        acc.replace(m.as_str(), "***")
+                    }
+                })
         })
         .collect();
     while view.log.last().is_some_and(|l| l.is_empty()) {
@@ -199,33 +209,74 @@ pub fn process(output: &str) -> RunnerView {
     view
 }
 
-/// Parses a `GITHUB_OUTPUT` file strictly, as the runner does: `name=value` lines, or
-/// `name<<DELIMITER`, value lines, and a line that is exactly `DELIMITER`. Anything else is an
-/// error with the runner's message.
-pub fn parse_outputs(file: &str) -> Result<Vec<(String, String)>, String> {
+/// The line ends the runner's `ReadLine` recognizes (actions/runner FileCommandManager.cs):
+/// `\n` everywhere, and `\r\n` too on Windows runners.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LineEnds {
+    Lf,
+    CrLf,
+}
+
+/// The runner's `ReadLine`: the next line from `index` and the line end that closed it (`None`
+/// at the end of the text without a line end).
+fn read_line<'a>(
+    text: &'a str,
+    index: &mut usize,
+    ends: LineEnds,
+) -> Option<(&'a str, Option<&'static str>)> {
+    if *index >= text.len() {
+        return None;
+    }
+    let start = *index;
+    let Some(lf) = text[start..].find('\n').map(|i| start + i) else {
+        *index = text.len();
+        return Some((&text[start..], None));
+    };
+    if ends == LineEnds::CrLf && lf > start && text.as_bytes()[lf - 1] == b'\r' {
+        *index = lf + 1;
+        return Some((&text[start..lf - 1], Some("\r\n")));
+    }
+    *index = lf + 1;
+    Some((&text[start..lf], Some("\n")))
+}
+
+/// Parses a `GITHUB_OUTPUT` file as the runner's `EnvFileKeyValuePairs` does with the given line
+/// ends: empty lines skipped; `NAME=VALUE` when the first `=` comes before the first `<<`;
+/// otherwise `NAME<<DELIMITER`, the value being the raw text up to the line end before the
+/// first line equal to the delimiter. Errors carry the runner's messages. Stricter than the
+/// runner in one place: an empty name (the runner's check for it never fires) is an error.
+pub fn parse_outputs_as(file: &str, ends: LineEnds) -> Result<Vec<(String, String)>, String> {
     let mut outputs = Vec::new();
-    let mut lines = file.split('\n').peekable();
-    while let Some(line) = lines.next() {
+    let mut index = 0;
+    while let Some((line, _)) = read_line(file, &mut index, ends) {
         if line.is_empty() {
-            if lines.peek().is_none() {
-                break;
-            }
             continue;
         }
         let heredoc = line.find("<<");
         let equals = line.find('=');
-        match (heredoc, equals) {
-            (Some(h), e) if e.is_none_or(|e| h < e) => {
-                let name = &line[..h];
-                let delimiter = &line[h + 2..];
-                if name.is_empty() || delimiter.is_empty() {
-                    return Err(format!("Invalid format '{line}'"));
+        match (equals, heredoc) {
+            (Some(e), h) if h.is_none_or(|h| e < h) => {
+                if e == 0 {
+                    return Err(format!("Invalid format '{line}'. Name must not be empty"));
                 }
-                let mut value = Vec::new();
+                outputs.push((line[..e].to_owned(), line[e + 1..].to_owned()));
+            }
+            (_, Some(h)) => {
+                let (name, delimiter) = (&line[..h], &line[h + 2..]);
+                if name.is_empty() || delimiter.is_empty() {
+                    return Err(format!(
+                        "Invalid format '{line}'. Name must not be empty and delimiter must not be empty"
+                    ));
+                }
+                let start = index;
+                let mut end = index;
                 loop {
-                    match lines.next() {
-                        Some(l) if l == delimiter => break,
-                        Some(l) => value.push(l),
+                    match read_line(file, &mut index, ends) {
+                        Some((l, _)) if l == delimiter => break,
+                        Some((_, Some(newline))) => end = index - newline.len(),
+                        Some((_, None)) => {
+                            return Err("Invalid value. EOF marker missing new line.".to_owned())
+                        }
                         None => {
                             return Err(format!(
                                 "Invalid value. Matching delimiter not found '{delimiter}'"
@@ -233,11 +284,25 @@ pub fn parse_outputs(file: &str) -> Result<Vec<(String, String)>, String> {
                         }
                     }
                 }
-                outputs.push((name.to_owned(), value.join("\n")));
+                outputs.push((name.to_owned(), file[start..end.max(start)].to_owned()));
             }
-            (_, Some(e)) if e > 0 => outputs.push((line[..e].to_owned(), line[e + 1..].to_owned())),
             _ => return Err(format!("Invalid format '{line}'")),
         }
     }
     Ok(outputs)
+}
+
+/// Parses a `GITHUB_OUTPUT` file strictly: as the runner reads it on Linux (`\n` line ends)
+/// and on Windows (`\r\n` too), failing unless both readings succeed and agree. Docker actions
+/// run on Linux only; demanding agreement is the stricter interpretation, so a value that
+/// would change meaning on another runner fails here.
+pub fn parse_outputs(file: &str) -> Result<Vec<(String, String)>, String> {
+    let lf = parse_outputs_as(file, LineEnds::Lf)?;
+    let crlf = parse_outputs_as(file, LineEnds::CrLf)?;
+    if lf != crlf {
+        return Err(format!(
+            "the outputs read differently with CRLF line ends: {lf:?} (LF) vs {crlf:?} (CRLF)"
+        ));
+    }
+    Ok(lf)
 }
