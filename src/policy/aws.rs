@@ -734,6 +734,20 @@ mod tests {
     }
 
     #[test]
+    fn yaml_trust_policy_as_in_cloudformation() {
+        let text = "Version: '2012-10-17'\nStatement:\n  - Effect: Allow\n    Principal:\n      \
+                    Federated: arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com\n    \
+                    Action: sts:AssumeRoleWithWebIdentity\n    Condition:\n      StringEquals:\n        \
+                    token.actions.githubusercontent.com:aud: sts.amazonaws.com\n      StringLike:\n        \
+                    token.actions.githubusercontent.com:sub: repo:octo-org/octo-repo:*\n      Null:\n        \
+                    token.actions.githubusercontent.com:environment: false\n";
+        let policy = parse(text, None).unwrap();
+        assert_eq!(policy.format(), PolicyFormat::Aws);
+        assert!(evaluate(&policy, &token(json!({}))).allowed);
+        assert!(!evaluate(&policy, &token(json!({"environment": null}))).allowed);
+    }
+
+    #[test]
     fn malformed_policies_are_errors() {
         let cases: &[(&str, &str)] = &[
             ("{\"Statement\": [", "the document is not valid JSON: EOF while parsing a list at line 1 column 15"),

@@ -292,20 +292,18 @@ fn detect_from_text(text: &str) -> Option<PolicyFormat> {
     }
 }
 
-/// Parses a trust document. `format: None` detects it with [`detect_format`]. AWS and Azure
-/// documents are JSON; a GCP provider may be JSON or YAML.
+/// Parses a trust document. `format: None` detects it with [`detect_format`]. Text that
+/// starts with `{` or `[` is read as JSON, anything else as YAML: `gcloud` prints YAML, and
+/// CloudFormation templates hold trust policies in YAML.
 pub fn parse(text: &str, format: Option<PolicyFormat>) -> Result<Policy, PolicyError> {
     let format = format
         .or_else(|| detect_format(text))
         .ok_or(PolicyError::UnknownFormat)?;
+    let value = document::parse_json_or_yaml(text)?;
     let inner = match format {
-        PolicyFormat::Aws => Inner::Aws(aws::TrustPolicy::parse(&document::parse_json(text)?)?),
-        PolicyFormat::Azure => {
-            Inner::Azure(azure::Credentials::parse(&document::parse_json(text)?)?)
-        }
-        PolicyFormat::Gcp => Inner::Gcp(Box::new(gcp::Provider::parse(
-            &document::parse_json_or_yaml(text)?,
-        )?)),
+        PolicyFormat::Aws => Inner::Aws(aws::TrustPolicy::parse(&value)?),
+        PolicyFormat::Azure => Inner::Azure(azure::Credentials::parse(&value)?),
+        PolicyFormat::Gcp => Inner::Gcp(Box::new(gcp::Provider::parse(&value)?)),
     };
     Ok(Policy { inner })
 }

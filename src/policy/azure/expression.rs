@@ -5,6 +5,8 @@
 //! is small enough that a hand-written parser stays readable.
 
 use crate::policy::PolicyError;
+use std::iter::{Enumerate, Peekable};
+use std::str::CharIndices;
 
 /// Claims Entra lets a GitHub flexible credential match on.
 const SUPPORTED_CLAIMS: &[&str] = &["sub", "job_workflow_ref"];
@@ -74,46 +76,27 @@ pub(super) fn parse(source: &str, location: &str) -> Result<Expression, PolicyEr
     })
 }
 
+/// The characters still to lex, each with its 0-based index and byte offset.
+type Chars<'a> = Peekable<Enumerate<CharIndices<'a>>>;
+
 fn tokenize(source: &str, location: &str) -> Result<Vec<Spanned>, PolicyError> {
     let mut tokens = Vec::new();
-    let mut chars = source.char_indices().enumerate().peekable();
+    let mut chars: Chars<'_> = source.char_indices().enumerate().peekable();
     while let Some((index, (start, c))) = chars.next() {
         let position = index + 1;
-        let single = match c {
+        let (token, end) = match c {
             c if c.is_whitespace() => continue,
-            '(' => Some(Token::Open),
-            ')' => Some(Token::Close),
-            '[' => Some(Token::OpenBracket),
-            ']' => Some(Token::CloseBracket),
-            _ => None,
-        };
-        let (token, end) = if let Some(token) = single {
-            (token, start + c.len_utf8())
-        } else if c == '\'' {
-            let mut text = String::new();
-            loop {
-                match chars.next() {
-                    Some((_, (end, '\''))) => break (Token::Str(text), end + 1),
-                    Some((_, (_, c))) => text.push(c),
-                    None => return Err(syntax(location, position, "unterminated string")),
-                }
+            '(' => (Token::Open, start + 1),
+            ')' => (Token::Close, start + 1),
+            '[' => (Token::OpenBracket, start + 1),
+            ']' => (Token::CloseBracket, start + 1),
+            '\'' => string(&mut chars)
+                .ok_or_else(|| syntax(location, position, "unterminated string"))?,
+            c if c.is_alphanumeric() || c == '_' => word(c, start, &mut chars),
+            c => {
+                let message = format!("unexpected character `{c}`");
+                return Err(syntax(location, position, &message));
             }
-        } else if c.is_alphanumeric() || c == '_' {
-            let mut word = String::from(c);
-            let mut end = start + c.len_utf8();
-            while let Some((_, (at, c))) =
-                chars.next_if(|(_, (_, c))| c.is_alphanumeric() || *c == '_')
-            {
-                word.push(c);
-                end = at + c.len_utf8();
-            }
-            (Token::Word(word), end)
-        } else {
-            return Err(syntax(
-                location,
-                position,
-                &format!("unexpected character `{c}`"),
-            ));
         };
         tokens.push(Spanned {
             token,
@@ -122,14 +105,37 @@ fn tokenize(source: &str, location: &str) -> Result<Vec<Spanned>, PolicyError> {
             end,
         });
     }
-    let position = source.chars().count() + 1;
     tokens.push(Spanned {
         token: Token::End,
-        position,
+        position: source.chars().count() + 1,
         start: source.len(),
         end: source.len(),
     });
     Ok(tokens)
+}
+
+/// The rest of a string after its opening quote, and the byte offset after its closing one;
+/// `None` when it is not closed.
+fn string(chars: &mut Chars<'_>) -> Option<(Token, usize)> {
+    let mut text = String::new();
+    for (_, (at, c)) in chars.by_ref() {
+        if c == '\'' {
+            return Some((Token::Str(text), at + 1));
+        }
+        text.push(c);
+    }
+    None
+}
+
+/// A word starting with `first` at byte `start`, and the byte offset after it.
+fn word(first: char, start: usize, chars: &mut Chars<'_>) -> (Token, usize) {
+    let mut word = String::from(first);
+    let mut end = start + first.len_utf8();
+    while let Some((_, (at, c))) = chars.next_if(|(_, (_, c))| c.is_alphanumeric() || *c == '_') {
+        word.push(c);
+        end = at + c.len_utf8();
+    }
+    (Token::Word(word), end)
 }
 
 fn syntax(location: &str, position: usize, message: &str) -> PolicyError {

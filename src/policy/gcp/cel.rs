@@ -72,56 +72,59 @@ fn on_worker<T: Send>(work: impl FnOnce() -> T + Send) -> Option<T> {
     })
 }
 
+/// Why an expression is refused at parse time.
+enum Refusal {
+    /// A syntax error at a (line, column), both from 1.
+    Syntax((isize, isize), String),
+    /// Comprehensions nest too deeply.
+    TooComplex,
+}
+
 /// Checks that `source` parses; a syntax error names `location` and the line and column.
 pub(super) fn check(source: &str, location: &str) -> Result<Checked, PolicyError> {
     check_nesting(source, location)?;
-    let parsed = on_worker(|| match Program::compile(source) {
-        Ok(program) if comprehension_depth(program.expression()) > MAX_COMPREHENSION_NESTING => {
-            Err(None)
-        }
-        Ok(program) => {
-            let mut names = BTreeSet::new();
-            collect_attributes(program.expression(), &mut names);
-            Ok(names)
-        }
-        Err(errors) => Err(Some(
-            errors
-                .errors
-                .first()
-                .map_or(((1, 1), "invalid expression".to_owned()), |e| {
-                    (e.pos, e.msg.clone())
-                }),
-        )),
-    });
-    let ((line, column), message) = match parsed {
+    let refusal = match on_worker(|| parse_here(source)) {
         Some(Ok(attributes)) => {
             return Ok(Checked {
                 source: source.to_owned(),
                 attributes,
             })
         }
-        Some(Err(Some(error))) => error,
-        Some(Err(None)) => {
-            return Err(PolicyError::invalid(
-                location,
-                format!(
-                    "comprehensions (exists, all, map, filter) nested deeper than \
-                     {MAX_COMPREHENSION_NESTING} levels are not evaluated"
-                ),
-            ))
-        }
-        None => (
-            (1, 1),
-            "the CEL parser failed on this expression".to_owned(),
-        ),
+        Some(Err(refusal)) => refusal,
+        None => Refusal::Syntax((1, 1), "the CEL parser failed on this expression".into()),
     };
-    // The CEL parser counts lines and columns from 1.
-    Err(PolicyError::Cel {
-        location: location.to_owned(),
-        line: usize::try_from(line).unwrap_or(1).max(1),
-        column: usize::try_from(column).unwrap_or(1).max(1),
-        message,
-    })
+    match refusal {
+        Refusal::Syntax((line, column), message) => Err(PolicyError::Cel {
+            location: location.to_owned(),
+            line: usize::try_from(line).unwrap_or(1).max(1),
+            column: usize::try_from(column).unwrap_or(1).max(1),
+            message,
+        }),
+        Refusal::TooComplex => Err(PolicyError::invalid(
+            location,
+            format!(
+                "comprehensions (exists, all, map, filter) nested deeper than \
+                 {MAX_COMPREHENSION_NESTING} levels are not evaluated"
+            ),
+        )),
+    }
+}
+
+/// Parses on the current thread: the attributes read, or why the expression is refused.
+fn parse_here(source: &str) -> Result<BTreeSet<String>, Refusal> {
+    let program = Program::compile(source).map_err(|errors| {
+        let first = errors.errors.first();
+        Refusal::Syntax(
+            first.map_or((1, 1), |e| e.pos),
+            first.map_or_else(|| "invalid expression".into(), |e| e.msg.clone()),
+        )
+    })?;
+    if comprehension_depth(program.expression()) > MAX_COMPREHENSION_NESTING {
+        return Err(Refusal::TooComplex);
+    }
+    let mut names = BTreeSet::new();
+    collect_attributes(program.expression(), &mut names);
+    Ok(names)
 }
 
 fn check_nesting(source: &str, location: &str) -> Result<(), PolicyError> {
