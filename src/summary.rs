@@ -44,7 +44,7 @@ pub fn escape(text: &str) -> String {
 /// backticks do not pair up (a claim value contained one), everything is plain escaped text.
 fn escape_message(text: &str) -> String {
     let spans: Vec<&str> = text.split('`').collect();
-    if spans.len() % 2 == 0 {
+    if spans.len().is_multiple_of(2) {
         return escape(text);
     }
     spans
