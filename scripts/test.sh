@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Every test and check the project has; the README's test command and what CI runs.
+# Every test and check the project has (fmt, clippy, tests, docs, linters); the README's test
+# command and what CI runs.
 # Usage: bash scripts/test.sh   (from anywhere)
 set -euo pipefail
 
@@ -17,6 +18,9 @@ cargo clippy --locked --all-targets -- -D warnings
 
 step "cargo test (unit, integration, doc tests)"
 cargo test --locked
+
+step "cargo doc (warnings are errors)"
+RUSTDOCFLAGS="${RUSTDOCFLAGS:-} -D warnings" cargo doc --locked --no-deps
 
 step "linters: action.yml schema, workflows, Dockerfile, shell scripts"
 bash scripts/lint-tools.sh

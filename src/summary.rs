@@ -48,7 +48,7 @@ fn escape_message(text: &str) -> String {
     let text = shorten(text, 2 * DISPLAY_LIMIT);
     let text = text.as_ref();
     let spans: Vec<&str> = text.split('`').collect();
-    if spans.len() % 2 == 0 {
+    if spans.len().is_multiple_of(2) {
         return escape(text);
     }
     spans
