@@ -2,8 +2,10 @@
 # Cold build time of the binary: what the Dockerfile's build stage does, from an empty
 # target directory with the crates already downloaded (`cargo fetch` first).
 #
-# Usage: bash bench/build-time.sh [-n RUNS] [--profile NAME] [--features F] [--no-default-features] [VAR=VALUE ...]
-#   VAR=VALUE pairs are exported for the build, e.g. CARGO_PROFILE_ACTION_OPT_LEVEL=1, so
+# Usage: bash bench/build-time.sh [-n RUNS] [--profile NAME] [--features F] [--no-default-features]
+#                                 [--config KEY=VALUE ...] [VAR=VALUE ...]
+#   VAR=VALUE pairs are exported for the build, e.g. CARGO_PROFILE_ACTION_OPT_LEVEL=1, and
+#   --config is passed to cargo, e.g. --config profile.action.package.rustls.opt-level=0, so
 #   every profile setting can be varied without editing Cargo.toml.
 # Prints one line per run (wall and CPU seconds, load average at the start, stripped binary
 # size) and the medians. Each run uses a fresh temporary target directory.
@@ -18,6 +20,7 @@ while (($# > 0)); do
     --profile) profile="$2"; shift 2 ;;
     --features) cargo_args+=(--features "$2"); shift 2 ;;
     --no-default-features) cargo_args+=(--no-default-features); shift ;;
+    --config) cargo_args+=(--config "$2"); shift 2 ;;
     *=*) export "${1?}"; shift ;;
     *) echo "unknown argument: $1" >&2; exit 2 ;;
   esac

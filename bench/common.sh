@@ -58,34 +58,46 @@ wait_for_file() {
   exit 1
 }
 
-# Starts examples/provider.rs (built with --release) in the background and exports the
-# runner's variables for it, plus GITHUB_OUTPUT and GITHUB_STEP_SUMMARY files. Sets run_env:
-# env(1) with the action's inputs, whose names keep a hyphen that `export` cannot set.
+# Starts examples/provider.rs (built with --profile action) in the background and reads the runner's
+# variables it prints, then sets run_env (see set_run_env).
 start_provider() {
-  "${target_dir}/release/examples/provider" --env-file "${work}/provider.env" &
+  "${target_dir}/action/examples/provider" --env-file "${work}/provider.env" &
   background_pids+=($!)
   wait_for_file "${work}/provider.env" "$!"
   # shellcheck disable=SC1091
   source "${work}/provider.env"
+  request_url="${ACTIONS_ID_TOKEN_REQUEST_URL}"
+  ssl_cert_file=/etc/ssl/certs/ca-certificates.crt
   # Node's setOutput requires GITHUB_OUTPUT to exist already.
   touch "${work}/output" "${work}/summary"
-  export GITHUB_ACTIONS=true GITHUB_OUTPUT="${work}/output" GITHUB_STEP_SUMMARY="${work}/summary"
-  export BENCH_AUDIENCE="${audience}"
-  run_env=(env "INPUT_AUDIENCE=${audience}" "INPUT_SUBJECT-PATTERN=${OIDC_PROVIDER_SUBJECT}")
+  set_run_env
+}
+
+# run_env: env(1) with a clean environment holding only what a runner gives a container
+# step, so nothing from this machine (SSL_CERT_DIR, NODE_EXTRA_CA_CERTS, ...) changes the
+# work done. The roots are the CA bundle file, as in the image (SSL_CERT_FILE). Input names
+# keep their hyphen, which `export` could not set.
+set_run_env() {
+  run_env=(env -i "PATH=${PATH}" "HOME=${HOME}" "SSL_CERT_FILE=${ssl_cert_file}"
+    "GITHUB_ACTIONS=true" "GITHUB_OUTPUT=${work}/output" "GITHUB_STEP_SUMMARY=${work}/summary"
+    "ACTIONS_ID_TOKEN_REQUEST_URL=${request_url}"
+    "ACTIONS_ID_TOKEN_REQUEST_TOKEN=${ACTIONS_ID_TOKEN_REQUEST_TOKEN}"
+    "INPUT_AUDIENCE=${audience}" "INPUT_SUBJECT-PATTERN=${OIDC_PROVIDER_SUBJECT}"
+    "BENCH_AUDIENCE=${audience}")
 }
 
 # Runs the action binary BIN once with run_env and checks that it did the whole job: the
 # signature verified with the provider's keys, the subject check passed.
 check_action_run() {
   local bin="$1" expected value
-  : >"${GITHUB_OUTPUT}"
+  : >"${work}/output"
   if ! "${run_env[@]}" "${bin}" >"${work}/log" 2>&1; then
     cat "${work}/log" >&2
     log "error: ${bin} failed"
     exit 1
   fi
   for expected in signature:valid matched:true; do
-    value="$(grep -A1 "^${expected%%:*}<<" "${GITHUB_OUTPUT}" | tail -n1)"
+    value="$(grep -A1 "^${expected%%:*}<<" "${work}/output" | tail -n1)"
     if [[ "${value}" != "${expected#*:}" ]]; then
       log "error: ${bin}: output ${expected%%:*} is '${value}'"
       exit 1

@@ -30,8 +30,8 @@ if [[ ! bench/node_modules/.package-lock.json -nt bench/package-lock.json ]]; th
 fi
 
 log "building the binary (profiles action and release) and the provider"
-cargo build --locked --profile action --bin oidc-preflight
-cargo build --locked --release --bin oidc-preflight --example provider
+cargo build --locked --profile action --bin oidc-preflight --example provider
+cargo build --locked --release --bin oidc-preflight
 cp "${target_dir}/action/oidc-preflight" "${work}/oidc-preflight-action"
 cp "${target_dir}/release/oidc-preflight" "${work}/oidc-preflight-release"
 
@@ -44,10 +44,10 @@ commands=("${work}/oidc-preflight-action" "${work}/oidc-preflight-release"
 log "checking that every command does its job"
 check_action_run "${commands[0]}"
 check_action_run "${commands[1]}"
-: >"${GITHUB_OUTPUT}"
+: >"${work}/output"
 # shellcheck disable=SC2086 # split on purpose, as hyperfine -N does
-${commands[2]} >/dev/null
-grep -q '^token<<' "${GITHUB_OUTPUT}" || { log "error: Node wrote no token output"; exit 1; }
+"${run_env[@]}" ${commands[2]} >/dev/null
+grep -q '^token<<' "${work}/output" || { log "error: Node wrote no token output"; exit 1; }
 
 log "timing (${runs} runs each, 10 warm-up runs)"
 hyperfine_args=(-N --warmup 10 --runs "${runs}" --export-json "${work}/times.json")

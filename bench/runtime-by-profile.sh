@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Run time of the binary per optimization level, to choose the Dockerfile's profile: the
-# `action` profile with opt-level 0, 1, 2, 3 and "s", and the `release` profile. Timed
+# `action` profile with opt-level 0, 1, 2, 3 and "s" (and per-package overrides, below), and
+# the `release` profile. Timed
 # against the loopback provider over plain HTTP (as bench/compare.sh), then with the token
 # request over TLS through a loopback HTTPS front (bench/tls-proxy.py) whose CA is added to
 # the system roots, because real runs pay TLS handshakes to GitHub, in code whose speed
@@ -19,18 +20,35 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 source bench/common.sh
 ensure_tools
 
-levels=(0 1 2 3 s)
+# NAME:OPT-LEVEL[:PACKAGE=LEVEL,...]: the `action` profile with that opt-level, and per-package
+# overrides (passed as --config profile.action.package.PACKAGE.opt-level=LEVEL).
+variants=(
+  "opt-level 0:0"
+  "opt-level 0, rustls-pki-types 3:0:rustls-pki-types=3"
+  "opt-level 1:1"
+  "opt-level 1, rustls and clap_builder 0:1:rustls=0,clap_builder=0"
+  "opt-level 2:2"
+  "opt-level 3:3"
+  "opt-level s:s"
+)
 names=() binaries=()
-for level in "${levels[@]}"; do
-  dir="${target_dir}/bench-variants/opt-${level}"
-  log "building profile action with opt-level ${level}"
+for variant in "${variants[@]}"; do
+  IFS=: read -r name level overrides <<<"${variant}"
+  config=()
+  IFS=, read -ra packages <<<"${overrides}"
+  for package in "${packages[@]}"; do
+    config+=(--config "profile.action.package.${package%%=*}.opt-level=${package#*=}")
+  done
+  dir="${target_dir}/bench-variants/${name//[ ,]/}"
+  log "building profile action, ${name}"
   CARGO_TARGET_DIR="${dir}" CARGO_PROFILE_ACTION_OPT_LEVEL="${level}" \
-    cargo build --quiet --locked --profile action --bin oidc-preflight
-  names+=("action, opt-level ${level}")
+    cargo build --quiet --locked --profile action --bin oidc-preflight "${config[@]}"
+  names+=("action, ${name}")
   binaries+=("${dir}/action/oidc-preflight")
 done
-log "building profile release and the provider"
-cargo build --quiet --locked --release --bin oidc-preflight --example provider
+log "building profile release, and the provider"
+cargo build --quiet --locked --release --bin oidc-preflight
+cargo build --quiet --locked --profile action --example provider
 names+=("release")
 binaries+=("${target_dir}/release/oidc-preflight")
 
@@ -66,9 +84,10 @@ upstream="${ACTIONS_ID_TOKEN_REQUEST_URL%%/_apis/*}"
 python3 bench/tls-proxy.py "${work}/leaf.pem" "${work}/leaf.key" "${upstream}" "${work}/tls.port" &
 background_pids+=($!)
 wait_for_file "${work}/tls.port" "$!"
-export SSL_CERT_FILE="${work}/roots.pem"
 tls_port="$(cat "${work}/tls.port")"
-export ACTIONS_ID_TOKEN_REQUEST_URL="https://127.0.0.1:${tls_port}/${ACTIONS_ID_TOKEN_REQUEST_URL#*://*/}"
+ssl_cert_file="${work}/roots.pem"
+request_url="https://127.0.0.1:${tls_port}/${ACTIONS_ID_TOKEN_REQUEST_URL#*://*/}"
+set_run_env
 for bin in "${binaries[@]}"; do
   check_action_run "${bin}"
 done

@@ -1,4 +1,4 @@
-//! `cargo run --release --example provider [-- --env-file PATH]`: a long-running GitHub-like
+//! `cargo run --profile action --example provider [-- --env-file PATH]`: a long-running GitHub-like
 //! OIDC provider on loopback, for benchmarks and manual runs of the binary.
 //!
 //! It is the provider the integration tests use (token endpoint, discovery, JWKS, RSA key
@@ -8,7 +8,7 @@
 //! wait for the file to appear), then serves until killed:
 //!
 //! ```sh
-//! eval "$(cargo run --release --example provider)"   # or --env-file, in the background
+//! eval "$(cargo run --profile action --example provider)"   # or --env-file, in the background
 //! INPUT_AUDIENCE=sts.amazonaws.com oidc-preflight
 //! ```
 

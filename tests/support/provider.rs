@@ -211,6 +211,19 @@ impl Respond for TokenResponder {
             .unwrap_or_else(|| self.default_audience.clone());
         let mut claims = self.claims.clone();
         claims.insert("aud".into(), Value::String(audience));
+        // A provider that runs for long (examples/provider.rs, under a benchmark) renews the
+        // times once the token would be near expiry, so it never serves an expired token;
+        // tests, which run in seconds, keep the times they were given.
+        let now = now();
+        if claims
+            .get("exp")
+            .and_then(Value::as_i64)
+            .is_some_and(|exp| exp < now + 60)
+        {
+            for (name, time) in [("nbf", now - 5), ("iat", now), ("exp", now + 300)] {
+                claims.insert(name.into(), Value::from(time));
+            }
+        }
         let token = test_key().sign(&Value::Object(claims));
         ResponseTemplate::new(200).set_body_json(json!({"count": 2304, "value": token}))
     }
