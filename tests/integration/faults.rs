@@ -681,7 +681,7 @@ async fn run_case(case: Case) -> Result<(), String> {
     let provider = Provider::start().await;
     let job = match case.keys {
         Keys::Unreachable => Job {
-            issuer: Some(format!("http://127.0.0.1:{}", free_port())),
+            issuer: Some(format!("http://{}", refused_address())),
             ..Job::default()
         },
         _ => Job::default(),
@@ -740,7 +740,7 @@ async fn run_case(case: Case) -> Result<(), String> {
             raw = Some(server);
         }
         Endpoint::Refused => {
-            let url = format!("http://127.0.0.1:{}/idtoken?api-version=2.0", free_port());
+            let url = format!("http://{}/idtoken?api-version=2.0", refused_address());
             vars.push(("ACTIONS_ID_TOKEN_REQUEST_URL".into(), url));
             vars.push((
                 "ACTIONS_ID_TOKEN_REQUEST_TOKEN".into(),
@@ -916,11 +916,18 @@ async fn run_case(case: Case) -> Result<(), String> {
 }
 
 /// A loopback port nothing listens on: bound, then released.
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
+/// A loopback `host:port` where nothing listens, so connecting is refused.
+///
+/// A port freed on 127.0.0.1 is not enough: rows run concurrently, and another row's server
+/// can be given the same port a moment later (it happened: the "unreachable" key server
+/// answered with valid keys). No test server binds 127.0.0.2, which Linux routes to the
+/// loopback interface like all of 127/8; systems that only configure 127.0.0.1 fall back to it.
+fn refused_address() -> String {
+    ["127.0.0.2:0", "127.0.0.1:0"]
+        .iter()
+        .find_map(|addr| TcpListener::bind(addr).and_then(|l| l.local_addr()).ok())
+        .map(|a| a.to_string())
+        .expect("a free loopback port")
 }
 
 /// Rows run at once. Each run builds an HTTP client (loading the system's root certificates),
