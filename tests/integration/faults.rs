@@ -915,7 +915,6 @@ async fn run_case(case: Case) -> Result<(), String> {
     }
 }
 
-/// A loopback port nothing listens on: bound, then released.
 /// A loopback `host:port` where nothing listens, so connecting is refused.
 ///
 /// A port freed on 127.0.0.1 is not enough: rows run concurrently, and another row's server
