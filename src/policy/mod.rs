@@ -253,34 +253,28 @@ pub struct PolicyReport {
 /// Guesses the format from the document's keys. Works on unparseable text too, so that
 /// [`parse`] can then point at the syntax error.
 pub fn detect_format(text: &str) -> Option<PolicyFormat> {
-    match document::parse_json_or_yaml(text) {
-        Ok(value) => detect_from_value(&value),
-        Err(_) => detect_from_text(text),
-    }
+    detect(text, document::parse_json_or_yaml(text).as_ref().ok())
 }
 
-fn detect_from_value(value: &Value) -> Option<PolicyFormat> {
+/// Detection on the parsed document when there is one, else on the raw text.
+fn detect(text: &str, parsed: Option<&Value>) -> Option<PolicyFormat> {
+    let Some(value) = parsed else {
+        // A key is quoted in JSON and followed by `:` in YAML; either form counts.
+        return classify(|key| {
+            text.contains(&format!("\"{key}\"")) || text.contains(&format!("{key}:"))
+        });
+    };
     // `az ad app federated-credential list` prints an array of credentials.
     let object = match value {
         Value::Array(items) => items.first()?.as_object()?,
         Value::Object(object) => object,
         _ => return None,
     };
-    let has = |key: &str| object.contains_key(key);
-    if has("Statement") {
-        Some(PolicyFormat::Aws)
-    } else if has("claimsMatchingExpression") || (has("issuer") && has("subject")) {
-        Some(PolicyFormat::Azure)
-    } else if has("attributeMapping") || has("attributeCondition") || has("oidc") {
-        Some(PolicyFormat::Gcp)
-    } else {
-        None
-    }
+    classify(|key| object.contains_key(key))
 }
 
-fn detect_from_text(text: &str) -> Option<PolicyFormat> {
-    // A key is quoted in JSON and followed by `:` in YAML; either form counts.
-    let has = |key: &str| text.contains(&format!("\"{key}\"")) || text.contains(&format!("{key}:"));
+/// The format whose distinctive top-level keys the document `has`.
+fn classify(has: impl Fn(&str) -> bool) -> Option<PolicyFormat> {
     if has("Statement") {
         Some(PolicyFormat::Aws)
     } else if has("claimsMatchingExpression") || (has("issuer") && has("subject")) {
@@ -296,10 +290,13 @@ fn detect_from_text(text: &str) -> Option<PolicyFormat> {
 /// starts with `{` or `[` is read as JSON, anything else as YAML: `gcloud` prints YAML, and
 /// CloudFormation templates hold trust policies in YAML.
 pub fn parse(text: &str, format: Option<PolicyFormat>) -> Result<Policy, PolicyError> {
+    // Parsed once, for detection and for reading; a syntax error is reported only once the
+    // format is known, so an unrecognisable document says so first.
+    let parsed = document::parse_json_or_yaml(text);
     let format = format
-        .or_else(|| detect_format(text))
+        .or_else(|| detect(text, parsed.as_ref().ok()))
         .ok_or(PolicyError::UnknownFormat)?;
-    let value = document::parse_json_or_yaml(text)?;
+    let value = parsed?;
     let inner = match format {
         PolicyFormat::Aws => Inner::Aws(aws::TrustPolicy::parse(&value)?),
         PolicyFormat::Azure => Inner::Azure(azure::Credentials::parse(&value)?),
