@@ -110,11 +110,16 @@ pub fn without_commands<W: Write>(
 /// Renders untrusted text on a single line: control characters (CR, LF, ESC, ...) are shown as
 /// escapes, so a value can neither start a new log line nor move the terminal cursor; and at
 /// most [`DISPLAY_LIMIT`] characters of it, so a crafted value cannot flood the log.
+///
+/// The `[` of `##[` is shown as `\u{5b}` too: the runner reads a legacy `##[command]`
+/// anywhere in a line, on stdout and stderr alike, so text printed outside a
+/// [`without_commands`] block (error lines) would otherwise run it.
 pub fn inert(text: &str) -> String {
     let text = shorten(text, DISPLAY_LIMIT);
     let mut shown = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
+            '[' if shown.ends_with("##") => shown.push_str("\\u{5b}"),
             '\n' => shown.push_str("\\n"),
             '\r' => shown.push_str("\\r"),
             '\t' => shown.push_str("\\t"),
@@ -205,5 +210,16 @@ mod tests {
         assert_eq!(inert("a\r\x1b[2Jb"), "a\\r\\u{1b}[2Jb");
         assert_eq!(inert("\u{202e}evil"), "\\u{202e}evil");
         assert_eq!(inert("feature/ünï"), "feature/ünï");
+    }
+
+    #[test]
+    fn inert_defuses_legacy_commands_anywhere_in_the_line() {
+        assert_eq!(
+            inert("found `##[set-output name=matched]true`"),
+            "found `##\\u{5b}set-output name=matched]true`"
+        );
+        assert_eq!(inert("###[error]x"), "###\\u{5b}error]x");
+        // Only the `##[` sequence: ordinary brackets and single hashes stay as they are.
+        assert_eq!(inert("#[a] [b] ## [c]"), "#[a] [b] ## [c]");
     }
 }

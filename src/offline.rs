@@ -284,10 +284,12 @@ fn emit<O: Write, E: Write>(
                 snippets: &analysis.snippets,
                 claims: &analysis.claims.0,
             };
-            // serde_json escapes control characters, so the JSON is one line of inert text.
+            // serde_json escapes control characters, so no value can start a line. The runner
+            // also reads a legacy `##[command]` anywhere in a line; `#` occurs only inside
+            // strings, where `\u005b` is the same `[` to any JSON reader.
             serde_json::to_string_pretty(&report)
                 .map_err(io::Error::other)
-                .and_then(|json| writeln!(sink.out, "{json}"))
+                .and_then(|json| writeln!(sink.out, "{}", json.replace("##[", "##\\u005b")))
         }
     };
     match written {

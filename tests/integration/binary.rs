@@ -351,3 +351,60 @@ async fn secrets_stay_masked_on_every_failure_path_with_debug_on() {
         );
     }
 }
+
+/// Error lines go to stderr outside any `stop-commands` block, and the runner reads a legacy
+/// `##[command]` anywhere in a line of either stream: text from a trust policy (its content
+/// and its file name) and from the token endpoint's error body must not become commands.
+#[tokio::test(flavor = "multi_thread")]
+async fn error_lines_quoting_untrusted_text_run_no_command() {
+    const INJECTED: &str = "##[set-output name=matched]true";
+    let provider = Provider::start().await;
+    provider
+        .answer(
+            wiremock::ResponseTemplate::new(403)
+                .set_body_json(serde_json::json!({ "message": INJECTED })),
+            None,
+        )
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let policies = dir.path().join("policies");
+    std::fs::create_dir(&policies).unwrap();
+    std::fs::write(
+        policies.join("##[error]named.json"),
+        format!(r#"{{"Statement": [{{"Effect": "{INJECTED}", "Principal": {{}}}}]}}"#),
+    )
+    .unwrap();
+    for trust_policy in [Some(policies.as_path()), None] {
+        let mut cmd = binary();
+        cmd.envs(provider.runner_env())
+            .env("GITHUB_ACTIONS", "true")
+            .env("INPUT_AUDIENCE", "sts.amazonaws.com");
+        if let Some(path) = trust_policy {
+            cmd.env("INPUT_TRUST-POLICY", path);
+        }
+        let out = tokio::task::spawn_blocking(move || cmd.output())
+            .await
+            .unwrap()
+            .unwrap();
+        let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+        assert_ne!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+        // The untrusted text is quoted (so the user sees what is wrong), defused.
+        let quoted = if trust_policy.is_some() {
+            "named.json"
+        } else {
+            "set-output"
+        };
+        assert!(stderr.contains(quoted), "{stderr}");
+        let view = runner::process(&format!("{stdout}\n{stderr}"));
+        assert!(
+            view.unexpected_commands().is_empty(),
+            "{:?}\n{stdout}\n{stderr}",
+            view.unexpected_commands()
+        );
+        assert!(
+            view.annotations().iter().all(|a| a.name == "error"),
+            "{:?}",
+            view.annotations()
+        );
+    }
+}

@@ -548,3 +548,30 @@ fn a_megabyte_claim_through_the_check_command() {
         }
     }
 }
+
+/// `check --format json` prints outside any `stop-commands` block, since a fence would break
+/// the JSON for a pipe; a legacy `##[command]` in a claim must still run nothing, and the
+/// JSON must still read back to the claim as it was.
+#[test]
+fn the_json_report_runs_no_legacy_command() {
+    let injected = "Deploy ##[set-output name=matched]true";
+    let mut map = Job::default().claims();
+    map.insert("workflow".into(), json!(injected));
+    map.insert("aud".into(), json!("sts.amazonaws.com"));
+    let token = test_key().sign(&Value::Object(map));
+    let mut file = tempfile::NamedTempFile::new().unwrap();
+    file.write_all(token.as_bytes()).unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_oidc-preflight"))
+        .env_clear()
+        .env("GITHUB_ACTIONS", "true")
+        .args(["check", "--no-verify", "--format", "json"])
+        .arg(file.path())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    let view = runner::process(&stdout);
+    assert!(view.commands.is_empty(), "{:?}\n{stdout}", view.commands);
+    let report: Value = serde_json::from_str(&stdout).expect("JSON");
+    assert_eq!(report["claims"]["workflow"].as_str(), Some(injected));
+}
