@@ -299,10 +299,9 @@ pub async fn fetch_token(
         build,
         token_from_body,
         |failure| match failure {
-            // A server may quote the bearer token back in its message; it is shown as `***`.
             HttpFailure::Status { status, body } => RequestError::Refused {
                 status,
-                message: error_message(&body).map(|m| redact(m, &request.bearer)),
+                message: error_message(&body, &request.bearer),
             },
             HttpFailure::Redirect(reason) => RequestError::Redirect { reason },
             HttpFailure::TooLarge { limit } => RequestError::BodyTooLarge { limit },
@@ -543,13 +542,15 @@ fn redact(text: String, secret: &Secret) -> String {
 }
 
 /// GitHub's explanation from an error body: the `message` field of a JSON body, or the text.
+/// A server may quote the bearer token back; it is shown as `***`, replaced before the text is
+/// shortened, which could otherwise cut the token and leave a prefix no replacement finds.
 /// Shortened and put on one line; it is shown to the user as is.
-fn error_message(body: &[u8]) -> Option<String> {
+fn error_message(body: &[u8], bearer: &Secret) -> Option<String> {
     let text = match serde_json::from_slice::<Value>(body) {
         Ok(json) => json.get("message")?.as_str()?.to_owned(),
         Err(_) => String::from_utf8_lossy(body).into_owned(),
     };
-    let one_line: String = text
+    let one_line: String = redact(text, bearer)
         .chars()
         .map(|c| if c.is_control() { ' ' } else { c })
         .take(500)
@@ -635,12 +636,25 @@ mod tests {
 
     #[test]
     fn error_message_prefers_json_message() {
+        let none = Secret::new("");
         assert_eq!(
-            error_message(br#"{"message":"Forbidden\nby policy"}"#).as_deref(),
+            error_message(br#"{"message":"Forbidden\nby policy"}"#, &none).as_deref(),
             Some("Forbidden by policy")
         );
-        assert_eq!(error_message(b"plain text").as_deref(), Some("plain text"));
-        assert_eq!(error_message(b"").as_deref(), None);
+        assert_eq!(
+            error_message(b"plain text", &none).as_deref(),
+            Some("plain text")
+        );
+        assert_eq!(error_message(b"", &none).as_deref(), None);
+    }
+
+    #[test]
+    fn a_bearer_echoed_across_the_length_limit_leaves_no_prefix() {
+        let bearer = Secret::new("eyJhbGciOiJSUzI1NiJ9.".repeat(10));
+        let body = format!("{} {}", "x".repeat(480), bearer.reveal());
+        let shown = error_message(body.as_bytes(), &bearer).unwrap();
+        assert!(!shown.contains("eyJhbGciOiJ"), "{shown}");
+        assert!(shown.ends_with(" ***"), "{shown}");
     }
 
     fn fast_policy() -> RetryPolicy {
