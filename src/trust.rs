@@ -192,13 +192,6 @@ pub fn result(outcomes: &[PolicyOutcome]) -> &'static str {
     }
 }
 
-/// Reasons that say something matched rather than refused.
-fn is_positive(reason: &Reason) -> bool {
-    ["-passed", "-matched", "-allows", "-matches", "-mapped"]
-        .iter()
-        .any(|s| reason.id.ends_with(s))
-}
-
 /// The findings for the outcomes: for a refusal, one error per refusing reason (with the
 /// evaluator's id, e.g. `aws-condition-failed`); for an allow, one `policy-allows` notice; and
 /// a warning per evaluator warning (e.g. `aws-wildcard-under-stringequals`).
@@ -211,7 +204,7 @@ pub fn findings(outcomes: &[PolicyOutcome]) -> Vec<Finding> {
                 .report
                 .reasons
                 .iter()
-                .filter(|r| is_positive(r))
+                .filter(|r| r.holds())
                 .map(|r| r.message.as_str())
                 .collect::<Vec<_>>()
                 .join("; ");
@@ -223,7 +216,7 @@ pub fn findings(outcomes: &[PolicyOutcome]) -> Vec<Finding> {
                 "nothing to change",
             ));
         } else {
-            for r in o.report.reasons.iter().filter(|r| !is_positive(r)) {
+            for r in o.report.reasons.iter().filter(|r| !r.holds()) {
                 findings.push(reason_finding(
                     o,
                     r,
@@ -264,4 +257,88 @@ pub fn apply(analysis: &mut crate::diagnose::Analysis, loaded: &[LoadedPolicy]) 
         analysis.add(finding);
     }
     analysis.policies = outcomes;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn evaluate_one(document: serde_json::Value, claims: serde_json::Value) -> PolicyOutcome {
+        let policy = policy::parse(&document.to_string(), None).unwrap();
+        let claims = Claims(claims.as_object().cloned().unwrap_or_default());
+        PolicyOutcome {
+            path: "policy.json".into(),
+            report: policy::evaluate(&policy, &claims),
+        }
+    }
+
+    fn credential(subject: &str) -> serde_json::Value {
+        json!({
+            "name": "c",
+            "issuer": "https://token.actions.githubusercontent.com",
+            "subject": subject,
+            "audiences": ["api://AzureADTokenExchange"]
+        })
+    }
+
+    fn token(sub: &str) -> serde_json::Value {
+        json!({
+            "iss": "https://token.actions.githubusercontent.com",
+            "aud": "api://AzureADTokenExchange",
+            "sub": sub,
+        })
+    }
+
+    #[test]
+    fn an_allow_quotes_only_what_matched() {
+        let prod = "repo:octo-org/octo-repo:environment:prod";
+        let list = json!([
+            credential("repo:octo-org/octo-repo:ref:refs/heads/main"),
+            credential(prod)
+        ]);
+        let outcome = evaluate_one(list, token(prod));
+        assert!(outcome.report.allowed);
+        let findings = findings(std::slice::from_ref(&outcome));
+        let allows = findings.iter().find(|f| f.id == "policy-allows").unwrap();
+        assert!(allows.message.contains(prod), "{}", allows.message);
+        // `azure-credential-not-matched` on the first credential is not a reason it allows.
+        assert!(
+            !allows.message.contains("does not match"),
+            "{}",
+            allows.message
+        );
+    }
+
+    #[test]
+    fn a_refusal_reports_every_part_that_does_not_hold() {
+        let list = json!([credential("repo:octo-org/octo-repo:environment:prod")]);
+        let outcome = evaluate_one(list, token("repo:octo-org/octo-repo:ref:refs/heads/main"));
+        assert!(!outcome.report.allowed);
+        let ids: Vec<_> = findings(std::slice::from_ref(&outcome))
+            .iter()
+            .map(|f| f.id)
+            .collect();
+        assert!(ids.contains(&"azure-credential-not-matched"), "{ids:?}");
+        assert!(ids.contains(&"azure-subject-mismatch"), "{ids:?}");
+        assert!(!ids.contains(&"azure-issuer-matched"), "{ids:?}");
+
+        let gcp = json!({
+            "name": "projects/1/locations/global/workloadIdentityPools/p/providers/g",
+            "attributeMapping": {"google.subject": "assertion.environment"},
+            "oidc": {"issuerUri": "https://token.actions.githubusercontent.com", "allowedAudiences": ["g"]},
+            "state": "ACTIVE"
+        });
+        let mut claims = token("repo:octo-org/octo-repo:ref:refs/heads/main");
+        claims["aud"] = json!("g");
+        let outcome = evaluate_one(gcp, claims);
+        assert!(!outcome.report.allowed);
+        let ids: Vec<_> = findings(std::slice::from_ref(&outcome))
+            .iter()
+            .map(|f| f.id)
+            .collect();
+        // `gcp-subject-not-mapped` ends like `gcp-subject-mapped`, and is a refusal.
+        assert!(ids.contains(&"gcp-subject-not-mapped"), "{ids:?}");
+        assert!(!ids.contains(&"gcp-issuer-matched"), "{ids:?}");
+    }
 }

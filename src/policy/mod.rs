@@ -234,7 +234,29 @@ impl Reason {
         self.hint = Some(hint.into());
         self
     }
+
+    /// Whether this reason says a part of the document holds for the token (matched, passed,
+    /// allows) rather than why it does not.
+    pub fn holds(&self) -> bool {
+        HOLDING.contains(&self.id)
+    }
 }
+
+/// The ids of reasons that hold. Listed, not read from the id's wording:
+/// `aws-statement-not-matched` and `gcp-subject-not-mapped` end like ids that hold.
+const HOLDING: &[&str] = &[
+    "aws-condition-passed",
+    "aws-statement-allows",
+    "azure-audience-matched",
+    "azure-credential-matches",
+    "azure-expression-matched",
+    "azure-issuer-matched",
+    "azure-subject-matched",
+    "gcp-audience-matched",
+    "gcp-condition-passed",
+    "gcp-issuer-matched",
+    "gcp-subject-mapped",
+];
 
 /// The outcome of evaluating one document against one token.
 #[derive(Debug, Clone, PartialEq, Eq)]
