@@ -1,5 +1,7 @@
 //! Integration tests: one binary, one module per area.
 
+#[path = "../support/composite.rs"]
+mod composite;
 #[path = "../support/provider.rs"]
 mod provider;
 #[path = "../support/runner.rs"]
@@ -13,4 +15,5 @@ mod faults;
 mod hostile;
 mod properties;
 mod record;
+mod resolver;
 mod scenarios;
