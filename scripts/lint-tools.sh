@@ -110,7 +110,7 @@ else
   log "no workflow files found; skipping actionlint"
 fi
 
-lint "hadolint" hadolint Dockerfile
+lint "hadolint" hadolint Dockerfile dist/Dockerfile.binary
 
 scripts=(scripts/*.sh bench/*.sh)
 if [[ -f .ci/run ]]; then
