@@ -16,9 +16,7 @@ use crate::request::{self, AttemptReport, TokenRequest};
 use crate::secret::Secret;
 use crate::summary;
 use crate::trust;
-use crate::verify::{
-    self, SignatureStatus, TrustedIssuers, Verified, VerifyError, VerifyOptions,
-};
+use crate::verify::{self, SignatureStatus, TrustedIssuers, Verified, VerifyError, VerifyOptions};
 
 /// Runs the action with `config`, writing the step log to `out` (stdout, which the runner reads
 /// for workflow commands) and error details to `err`. Returns the exit status; never panics on

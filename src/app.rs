@@ -6,8 +6,8 @@ use std::path::Path;
 
 use crate::action::{report_error, run_action};
 use crate::cli::{CheckArgs, Cli, Command};
-use crate::config::{ActionConfig, Env};
 use crate::commands;
+use crate::config::{ActionConfig, Env};
 use crate::error::{Error, ExitStatus};
 use crate::files::{self, FileError};
 use crate::offline::{self, Keys, Sink};
@@ -93,8 +93,7 @@ fn check<R: Read, O: Write, E: Write>(
     stdin: Stdin<R>,
     sink: Sink<'_, O, E>,
 ) -> ExitStatus {
-    let input = read_token(args.token.as_deref(), stdin)
-        .and_then(|token| Ok((token, keys(args)?)));
+    let input = read_token(args.token.as_deref(), stdin).and_then(|token| Ok((token, keys(args)?)));
     let (token, keys) = match input {
         Ok(input) => input,
         Err(Refused { message, hint }) => {

@@ -816,7 +816,9 @@ pub fn signature_finding(
                 "issuer-untrusted",
                 Severity::Error,
                 "Issuer not trusted",
-                format!("{err}: a token minted by any other OpenID provider can name any repository"),
+                format!(
+                    "{err}: a token minted by any other OpenID provider can name any repository"
+                ),
                 format!("{hint} {how} (library: `TrustedIssuers::named`)"),
             ));
         }
@@ -834,7 +836,9 @@ pub fn signature_finding(
     }
     let skip = match surface {
         Surface::Action => "set `verify-signature: false` to skip the signature check",
-        Surface::Check => "pass the keys with `--jwks FILE`, or `--no-verify` to skip the signature check",
+        Surface::Check => {
+            "pass the keys with `--jwks FILE`, or `--no-verify` to skip the signature check"
+        }
     };
     Some(match err.signature_status() {
         // A claim the verifier refuses that no other check reports as an error (an `iat`

@@ -117,7 +117,10 @@ pub fn read_text_as(
             limit,
         });
     }
-    String::from_utf8(bytes).map_err(|_| FileError::NotText { what, path: shown() })
+    String::from_utf8(bytes).map_err(|_| FileError::NotText {
+        what,
+        path: shown(),
+    })
 }
 
 fn regular(
@@ -181,7 +184,11 @@ mod tests {
     fn refuses_what_is_not_a_regular_file() {
         let dir = tempfile::tempdir().unwrap();
         let err = read_text(dir.path(), "the file", 4).unwrap_err();
-        assert!(err.to_string().ends_with("is a directory, not a regular file"), "{err}");
+        assert!(
+            err.to_string()
+                .ends_with("is a directory, not a regular file"),
+            "{err}"
+        );
         let err = read_text(Path::new("/dev/zero"), "the file", 4).unwrap_err();
         assert!(err.to_string().contains("is a device"), "{err}");
         let err = read_text(&dir.path().join("missing"), "the file", 4).unwrap_err();

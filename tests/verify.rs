@@ -312,16 +312,18 @@ fn no_kid_uses_the_single_key() {
     let verified = verify_with_jwks(&Secret::new(&token), &two, &offline()).unwrap();
     assert_eq!(verified.kid, KID);
     // None verifies: refused, as invalid.
-    let decoys =
-        Jwks::from_json(&json!({"keys": [decoy.clone(), decoy]}).to_string()).unwrap();
+    let decoys = Jwks::from_json(&json!({"keys": [decoy.clone(), decoy]}).to_string()).unwrap();
     let err = verify_with_jwks(&Secret::new(&token), &decoys, &offline()).unwrap_err();
-    assert!(matches!(err, VerifyError::NoKeyVerifies { keys: 2 }), "{err}");
+    assert!(
+        matches!(err, VerifyError::NoKeyVerifies { keys: 2 }),
+        "{err}"
+    );
     assert_eq!(err.signature_status(), SignatureStatus::Invalid);
     // A claim error with the key that verified is reported as such, not as "no key".
     let mut late = claims(ISSUER);
     late["exp"] = json!(now() - 3600);
-    let err = verify_with_jwks(&Secret::new(sign(&rs256(None), &late)), &two, &offline())
-        .unwrap_err();
+    let err =
+        verify_with_jwks(&Secret::new(sign(&rs256(None), &late)), &two, &offline()).unwrap_err();
     assert!(matches!(err, VerifyError::Expired { .. }), "{err}");
 }
 
@@ -776,7 +778,10 @@ fn the_default_policy_trusts_github_issuers_parsed_not_by_suffix() {
         "http://127.0.0.1:1",
     ] {
         let err = failure(&token_with(&claims(untrusted)), &github);
-        assert!(matches!(err, VerifyError::UntrustedIssuer { .. }), "{untrusted}: {err}");
+        assert!(
+            matches!(err, VerifyError::UntrustedIssuer { .. }),
+            "{untrusted}: {err}"
+        );
     }
     let mut no_iss = claims(ISSUER);
     no_iss.as_object_mut().unwrap().remove("iss");
@@ -813,9 +818,11 @@ async fn a_named_issuer_pins_the_keys_and_the_iss() {
     .await
     .unwrap_err();
     assert!(matches!(err, VerifyError::WrongIssuer { .. }), "{err}");
-    assert!(verify(&client, &own, &options(&trusted, KeySource::Discover))
-        .await
-        .is_ok());
+    assert!(
+        verify(&client, &own, &options(&trusted, KeySource::Discover))
+            .await
+            .is_ok()
+    );
     // Plain http only to loopback.
     assert!(matches!(
         TrustedIssuers::named("http://issuer.example"),

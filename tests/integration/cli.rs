@@ -475,17 +475,29 @@ async fn check_refuses_a_token_from_an_untrusted_issuer_without_asking_it() {
         report["signature"].as_str().unwrap().starts_with("invalid"),
         "{stdout}"
     );
-    assert!(ids(&report).contains(&"issuer-untrusted".to_owned()), "{stdout}");
+    assert!(
+        ids(&report).contains(&"issuer-untrusted".to_owned()),
+        "{stdout}"
+    );
     assert!(stdout.contains("--issuer URL"), "{stdout}");
     let asked = attacker.server.received_requests().await.unwrap();
-    assert!(asked.is_empty(), "{} request(s) to the untrusted issuer", asked.len());
+    assert!(
+        asked.is_empty(),
+        "{} request(s) to the untrusted issuer",
+        asked.len()
+    );
 
     // Named, the same provider is trusted: its keys verify the token.
     let named = ["check", "--issuer", &uri, "--subject-pattern", pattern];
     let named: Vec<String> = named.iter().map(|s| s.to_string()).collect();
     let out = tokio::task::spawn_blocking({
         let token = token.clone();
-        move || run(&named.iter().map(String::as_str).collect::<Vec<_>>(), &token)
+        move || {
+            run(
+                &named.iter().map(String::as_str).collect::<Vec<_>>(),
+                &token,
+            )
+        }
     })
     .await
     .unwrap();
@@ -533,9 +545,7 @@ async fn check_with_an_issuer_named_takes_the_keys_from_it_only() {
 fn check_fails_closed_on_a_token_that_makes_itself_unverifiable() {
     let (token, jwks) = token_and_jwks(&Job::default(), "sts.amazonaws.com");
     let jwks_path = jwks.path().to_str().unwrap();
-    let payload = |claims: Value| {
-        oidc_preflight::claims::base64url(claims.to_string().as_bytes())
-    };
+    let payload = |claims: Value| oidc_preflight::claims::base64url(claims.to_string().as_bytes());
     let mut no_iss = Job::default().claims();
     no_iss.remove("iss");
     no_iss.insert("aud".into(), json!("sts.amazonaws.com"));
@@ -544,7 +554,10 @@ fn check_fails_closed_on_a_token_that_makes_itself_unverifiable() {
     let (message, _) = token.rsplit_once('.').unwrap();
     let cases = [
         ("no iss", test_key().sign(&Value::Object(no_iss.clone()))),
-        ("a plain http iss", test_key().sign(&Value::Object(http_iss))),
+        (
+            "a plain http iss",
+            test_key().sign(&Value::Object(http_iss)),
+        ),
         ("an empty signature", format!("{message}.")),
         (
             "alg none",
@@ -591,7 +604,10 @@ fn check_tries_each_key_for_a_token_without_kid() {
     decoy_n[255] |= 1;
     let decoy = json!({"kty": "RSA", "kid": "decoy", "n": oidc_preflight::claims::base64url(&decoy_n), "e": "AQAB"});
     let mut keys = test_key().jwks();
-    keys["keys"].as_array_mut().unwrap().insert(0, decoy.clone());
+    keys["keys"]
+        .as_array_mut()
+        .unwrap()
+        .insert(0, decoy.clone());
     let mut file = tempfile::NamedTempFile::new().unwrap();
     file.write_all(keys.to_string().as_bytes()).unwrap();
     let out = run(&["check", "--jwks", file.path().to_str().unwrap()], &token);
@@ -616,10 +632,7 @@ fn check_fails_when_verification_refuses_a_claim_no_other_check_does() {
     claims.insert("iat".into(), json!(crate::provider::now() + 600));
     let token = test_key().sign(&Value::Object(claims));
     let (_, jwks) = token_and_jwks(&Job::default(), "sts.amazonaws.com");
-    let out = run(
-        &["check", "--jwks", jwks.path().to_str().unwrap()],
-        &token,
-    );
+    let out = run(&["check", "--jwks", jwks.path().to_str().unwrap()], &token);
     let stdout = text(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "{stdout}");
     assert!(stdout.contains("(token-refused)"), "{stdout}");
@@ -629,10 +642,7 @@ fn check_fails_when_verification_refuses_a_claim_no_other_check_does() {
     claims.insert("aud".into(), json!("sts.amazonaws.com"));
     claims.insert("exp".into(), json!(crate::provider::now() - 3600));
     let token = test_key().sign(&Value::Object(claims));
-    let out = run(
-        &["check", "--jwks", jwks.path().to_str().unwrap()],
-        &token,
-    );
+    let out = run(&["check", "--jwks", jwks.path().to_str().unwrap()], &token);
     let stdout = text(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "{stdout}");
     assert!(stdout.contains("(token-expired)"), "{stdout}");
@@ -642,13 +652,22 @@ fn check_fails_when_verification_refuses_a_claim_no_other_check_does() {
 #[test]
 fn an_unusable_jwks_file_is_a_usage_error_naming_it() {
     let (token, _) = token_and_jwks(&Job::default(), "sts.amazonaws.com");
-    for content in ["nope", r#"{"keys":[]}"#, r#"{"keys":[{"kty":"oct","k":"c2VjcmV0"}]}"#] {
+    for content in [
+        "nope",
+        r#"{"keys":[]}"#,
+        r#"{"keys":[{"kty":"oct","k":"c2VjcmV0"}]}"#,
+    ] {
         let mut file = tempfile::NamedTempFile::new().unwrap();
         file.write_all(content.as_bytes()).unwrap();
         let path = file.path().to_str().unwrap();
         let out = run(&["check", "--jwks", path], &token);
         let stderr = text(&out.stderr);
-        assert_eq!(out.status.code(), Some(2), "{content}: {stderr}{}", text(&out.stdout));
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{content}: {stderr}{}",
+            text(&out.stdout)
+        );
         assert!(stderr.contains(path), "{content}: {stderr}");
         assert!(stderr.contains("hint:"), "{content}: {stderr}");
     }
@@ -676,22 +695,71 @@ fn only_regular_files_are_read() {
     let token_file = token_file.to_str().unwrap();
     let jwks = jwks.path().to_str().unwrap();
     let cases: Vec<(Vec<&str>, &str, &str)> = vec![
-        (vec!["check", "--no-verify", fifo], fifo, "a pipe (FIFO), not a regular file"),
-        (vec!["check", "--no-verify", "/dev/zero"], "/dev/zero", "a device, not a regular file"),
-        (vec!["check", "--no-verify", folder], folder, "a directory, not a regular file"),
-        (vec!["check", "--jwks", fifo, token_file], fifo, "a pipe (FIFO)"),
-        (vec!["check", "--jwks", "/dev/zero", token_file], "/dev/zero", "a device"),
-        (vec!["check", "--jwks", folder, token_file], folder, "a directory"),
-        (vec!["check", "--jwks", big, token_file], big, "larger than 1048576 bytes"),
-        (vec!["check", "--jwks", jwks, "--trust-policy", fifo, token_file], fifo, "a pipe (FIFO)"),
-        (vec!["check", "--no-verify", "--trust-policy", "/dev/zero", token_file], "/dev/zero", "a device"),
-        (vec!["check", "--no-verify", "--trust-policy", big, token_file], big, "larger than 1048576 bytes"),
+        (
+            vec!["check", "--no-verify", fifo],
+            fifo,
+            "a pipe (FIFO), not a regular file",
+        ),
+        (
+            vec!["check", "--no-verify", "/dev/zero"],
+            "/dev/zero",
+            "a device, not a regular file",
+        ),
+        (
+            vec!["check", "--no-verify", folder],
+            folder,
+            "a directory, not a regular file",
+        ),
+        (
+            vec!["check", "--jwks", fifo, token_file],
+            fifo,
+            "a pipe (FIFO)",
+        ),
+        (
+            vec!["check", "--jwks", "/dev/zero", token_file],
+            "/dev/zero",
+            "a device",
+        ),
+        (
+            vec!["check", "--jwks", folder, token_file],
+            folder,
+            "a directory",
+        ),
+        (
+            vec!["check", "--jwks", big, token_file],
+            big,
+            "larger than 1048576 bytes",
+        ),
+        (
+            vec!["check", "--jwks", jwks, "--trust-policy", fifo, token_file],
+            fifo,
+            "a pipe (FIFO)",
+        ),
+        (
+            vec![
+                "check",
+                "--no-verify",
+                "--trust-policy",
+                "/dev/zero",
+                token_file,
+            ],
+            "/dev/zero",
+            "a device",
+        ),
+        (
+            vec!["check", "--no-verify", "--trust-policy", big, token_file],
+            big,
+            "larger than 1048576 bytes",
+        ),
     ];
     for (args, path, what) in cases {
         let out = run_guarded(&args, "");
         let stderr = text(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
-        assert!(stderr.contains(path) && stderr.contains(what), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains(path) && stderr.contains(what),
+            "{args:?}: {stderr}"
+        );
         assert!(stderr.contains("hint:"), "{args:?}: {stderr}");
     }
 }
