@@ -3,10 +3,12 @@
 //!
 //! The cryptography is jsonwebtoken's (ring underneath). Around it: only RS256 is accepted,
 //! before any key is looked at, so neither `alg: none` nor an HMAC token "signed" with the
-//! public key (key confusion) gets near a verifier; keys come from the issuer's discovery
-//! document or from a JWKS the caller gives, never from the token's own header (`jku`, `jwk`,
-//! `x5u` are ignored); and `iat` in the future is rejected too, which jsonwebtoken does not
-//! check but the clouds do.
+//! public key (key confusion) gets near a verifier; the token's `iss` must be one the caller
+//! trusts ([`TrustedIssuers`]: GitHub's own by default, any other only when named), checked
+//! before any request, so a token cannot choose the URL fetched; keys come from that issuer's
+//! discovery document or from a JWKS the caller gives, never from the token's own header
+//! (`jku`, `jwk`, `x5u` are ignored); and `iat` in the future is rejected too, which
+//! jsonwebtoken does not check but the clouds do.
 //!
 //! Claim checks run only after the signature verified, so a claim error also says that the
 //! signature is valid (see [`VerifyError::signature_status`]).
@@ -165,6 +167,31 @@ impl std::fmt::Display for SignatureStatus {
 /// );
 /// let result = verify(&http_client()?, &forged, &options).await;
 /// assert!(matches!(result, Err(VerifyError::UntrustedIssuer { .. })));
+/// # Ok(())
+/// # }
+/// ```
+///
+/// With the keys fetched from the trusted issuer (its discovery document, then its JWKS),
+/// here a GitHub Enterprise Server the service was configured with:
+///
+/// ```no_run
+/// use oidc_preflight::request::http_client;
+/// use oidc_preflight::verify::{verify, SignatureStatus, TrustedIssuers, VerifyOptions};
+/// use oidc_preflight::Secret;
+///
+/// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+/// let issuers = TrustedIssuers::named("https://ghes.example.com/_services/token")?;
+/// let options = VerifyOptions {
+///     expected_audience: Some(vec!["sts.amazonaws.com".to_owned()]),
+///     ..VerifyOptions::new(issuers)
+/// };
+/// let token = Secret::new(std::env::var("OIDC_TOKEN")?);
+/// let result = verify(&http_client()?, &token, &options).await;
+/// println!("signature: {}", SignatureStatus::of(&result));
+/// match result {
+///     Ok(verified) => println!("signed by key {} of {}", verified.kid, verified.issuer),
+///     Err(err) => eprintln!("error: {err}\nhelp: {}", err.hint().unwrap_or_default()),
+/// }
 /// # Ok(())
 /// # }
 /// ```
