@@ -763,3 +763,41 @@ fn only_regular_files_are_read() {
         assert!(stderr.contains("hint:"), "{args:?}: {stderr}");
     }
 }
+
+#[test]
+fn check_fails_when_the_trusted_issuers_keys_cannot_be_fetched() {
+    // A loopback port that was just free: connecting is refused at once.
+    let dead = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let issuer = format!("http://{}", dead.local_addr().unwrap());
+    drop(dead);
+    let (token, _) = token_and_jwks(
+        &Job {
+            issuer: Some(issuer.clone()),
+            ..Job::default()
+        },
+        "sts.amazonaws.com",
+    );
+    let out = run_guarded(&["check", "--issuer", &issuer, "--format", "json"], &token);
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}{}", text(&out.stderr));
+    let report: Value = serde_json::from_str(&stdout).unwrap();
+    assert!(
+        ids(&report).contains(&"signature-unverified".to_owned()),
+        "{stdout}"
+    );
+    let finding = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["id"] == "signature-unverified")
+        .unwrap();
+    assert_eq!(finding["severity"], "error");
+    assert!(
+        finding["hint"].as_str().unwrap().contains("--jwks FILE"),
+        "{finding}"
+    );
+    assert!(
+        report["signature"].as_str().unwrap().starts_with("invalid"),
+        "{stdout}"
+    );
+}
