@@ -6,8 +6,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::claims::{self, DecodedToken};
 use crate::commands::{self, inert, Level};
-use crate::config::ActionConfig;
-use crate::diagnose::{self, Analysis, Clock};
+use crate::config::{ActionConfig, InputError};
+use crate::diagnose::{self, Analysis, Clock, Surface};
 use crate::error::{Error, ExitStatus};
 use crate::findings;
 use crate::outputs;
@@ -16,7 +16,7 @@ use crate::request::{self, AttemptReport, TokenRequest};
 use crate::secret::Secret;
 use crate::summary;
 use crate::trust;
-use crate::verify::{self, SignatureStatus, Verified, VerifyError, VerifyOptions};
+use crate::verify::{self, SignatureStatus, TrustedIssuers, Verified, VerifyError, VerifyOptions};
 
 /// Runs the action with `config`, writing the step log to `out` (stdout, which the runner reads
 /// for workflow commands) and error details to `err`. Returns the exit status; never panics on
@@ -66,6 +66,12 @@ async fn run(config: &ActionConfig, out: &mut impl Write) -> Result<ExitStatus, 
         name,
         cause: Box::new(diagnose::no_token(&config.run, read_event(config).as_ref())),
     };
+    // The issuer input is checked before the token is requested, like the policy files.
+    let issuers = if config.verify_signature {
+        Some(trusted_issuers(config)?)
+    } else {
+        None
+    };
     let url = config
         .request_url
         .clone()
@@ -90,15 +96,18 @@ async fn run(config: &ActionConfig, out: &mut impl Write) -> Result<ExitStatus, 
     let mut analysis =
         diagnose::analyze(&decoded.claims, &config.expect, Clock { now, fresh: true });
     trust::apply(&mut analysis, &policies);
-    let signature = if config.verify_signature {
-        let result = check_signature(config, &client, &token, now, out).await?;
-        analysis.signature = Some(describe_signature(&result));
-        if let Some(finding) = diagnose::signature_finding(&result, true) {
-            analysis.add(finding);
+    let signature = match issuers {
+        Some(issuers) => {
+            let result = check_signature(config, issuers, &client, &token, now, out).await?;
+            analysis.signature = Some(describe_signature(&result));
+            if let Some(finding) =
+                diagnose::signature_finding(&result, &analysis.findings, Surface::Action)
+            {
+                analysis.add(finding);
+            }
+            SignatureStatus::of(&result)
         }
-        SignatureStatus::of(&result)
-    } else {
-        SignatureStatus::Skipped
+        None => SignatureStatus::Skipped,
     };
 
     commands::without_commands(out, |out| {
@@ -117,10 +126,28 @@ async fn run(config: &ActionConfig, out: &mut impl Write) -> Result<ExitStatus, 
     })
 }
 
-/// Verifies the signature with keys discovered from the token's issuer (the clouds do the
-/// same); the issuer and audience are the findings' business, so they are not pinned here.
+/// The issuers the action trusts. The token came from the runner's own authenticated
+/// endpoint, not from whoever could send one, so its `iss` is the issuer whose keys are
+/// fetched (GitHub Enterprise Server and test providers need no naming), unless the `issuer`
+/// input names one, which then pins the keys and the `iss` the token must have.
+fn trusted_issuers(config: &ActionConfig) -> Result<TrustedIssuers, Error> {
+    match config.expect.issuer.as_deref().filter(|i| !i.is_empty()) {
+        None => Ok(TrustedIssuers::from_runner()),
+        Some(issuer) => TrustedIssuers::named(issuer).map_err(|e| {
+            Error::Input(InputError::Invalid {
+                name: "issuer".to_owned(),
+                reason: e.to_string(),
+                hint: "give the issuer exactly as the cloud is configured with it: an https URL such as https://token.actions.githubusercontent.com or https://HOST/_services/token; plain http only to a loopback host".to_owned(),
+            })
+        }),
+    }
+}
+
+/// Verifies the signature with the keys of the trusted issuer (the clouds do the same); the
+/// audience is the findings' business, so it is not checked here.
 async fn check_signature(
     config: &ActionConfig,
+    issuers: TrustedIssuers,
     client: &reqwest::Client,
     token: &Secret,
     now: i64,
@@ -129,7 +156,7 @@ async fn check_signature(
     let options = VerifyOptions {
         now: Some(now),
         retry: config.retry.clone(),
-        ..VerifyOptions::default()
+        ..VerifyOptions::new(issuers)
     };
     let mut written: io::Result<()> = Ok(());
     let mut trace = |line: String| {
@@ -160,7 +187,10 @@ async fn check_signature(
 pub fn describe_signature(result: &Result<Verified, VerifyError>) -> String {
     match result {
         Ok(v) => format!("valid (RS256, key `{}` published by `{}`)", v.kid, v.issuer),
-        Err(e) => format!("{} ({e})", e.signature_status()),
+        Err(e) if e.signature_checked() || e.signature_status() == SignatureStatus::Valid => {
+            format!("{} ({e})", e.signature_status())
+        }
+        Err(e) => format!("{}: not verified ({e})", e.signature_status()),
     }
 }
 

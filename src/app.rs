@@ -6,14 +6,21 @@ use std::path::Path;
 
 use crate::action::{report_error, run_action};
 use crate::cli::{CheckArgs, Cli, Command};
+use crate::commands;
 use crate::config::{ActionConfig, Env};
 use crate::error::{Error, ExitStatus};
+use crate::files::{self, FileError};
 use crate::offline::{self, Keys, Sink};
+use crate::verify::Jwks;
 
 /// Largest token read. GitHub's tokens are a few kilobytes; the cap is generous so that
 /// `check` can take apart crafted tokens with megabyte claims, and a larger input is refused
 /// rather than cut.
 const TOKEN_LIMIT: u64 = 4 * 1024 * 1024;
+
+/// Largest `--jwks` file read: a key set is a few kilobytes; this is the size fetched ones
+/// may have at most by default, four times over.
+const JWKS_LIMIT: u64 = 1024 * 1024;
 
 /// Standard input, and whether it is a terminal (then `check` does not wait on it).
 pub struct Stdin<R: Read> {
@@ -86,23 +93,14 @@ fn check<R: Read, O: Write, E: Write>(
     stdin: Stdin<R>,
     sink: Sink<'_, O, E>,
 ) -> ExitStatus {
-    let input = read_token(args.token.as_deref(), stdin).and_then(|token| {
-        let keys = match (&args.jwks, args.no_verify) {
-            (Some(path), _) => Keys::Jwks(
-                std::fs::read_to_string(path)
-                    .map_err(|e| format!("cannot read the JWKS file `{}`: {e}", path.display()))?,
-            ),
-            (None, true) => Keys::None,
-            (None, false) => Keys::Discover,
-        };
-        Ok((token, keys))
-    });
+    let input = read_token(args.token.as_deref(), stdin).and_then(|token| Ok((token, keys(args)?)));
     let (token, keys) = match input {
         Ok(input) => input,
-        Err(message) => {
+        Err(Refused { message, hint }) => {
             let _ = writeln!(
                 sink.err,
-                "error: {message}\n  hint: pass a readable file, or pipe the token: `oidc-preflight check - < token.jwt`"
+                "error: {}\n  hint: {hint}",
+                commands::inert(&message)
             );
             return ExitStatus::Usage;
         }
@@ -116,25 +114,63 @@ fn check<R: Read, O: Write, E: Write>(
     }
 }
 
+/// An input `check` cannot use: a usage error (exit 2).
+struct Refused {
+    message: String,
+    hint: String,
+}
+
+impl From<FileError> for Refused {
+    fn from(e: FileError) -> Self {
+        Self {
+            hint: e.hint().to_owned(),
+            message: e.to_string(),
+        }
+    }
+}
+
+/// The keys `check` verifies with. A `--jwks` file that cannot be read, or holds no usable
+/// key, is a usage error: the user asked for those keys, so the check must not go on
+/// without them.
+fn keys(args: &CheckArgs) -> Result<Keys, Refused> {
+    match (&args.jwks, args.no_verify) {
+        (Some(path), _) => {
+            let text = files::read_text(path, "the JWKS file", JWKS_LIMIT)?;
+            let jwks = Jwks::from_json(&text).map_err(|e| Refused {
+                message: format!("the JWKS file `{}` cannot be used: {e}", path.display()),
+                hint: "save the issuer's JWKS to the file: the document its discovery document's `jwks_uri` names (github.com: https://token.actions.githubusercontent.com/.well-known/jwks); or leave out --jwks to fetch it, or pass --no-verify".to_owned(),
+            })?;
+            Ok(Keys::Jwks(jwks))
+        }
+        (None, true) => Ok(Keys::None),
+        (None, false) => Ok(Keys::Discover),
+    }
+}
+
 /// The token from the file named, or from standard input for `-` or no file, whole.
-fn read_token<R: Read>(path: Option<&Path>, stdin: Stdin<R>) -> Result<String, String> {
+fn read_token<R: Read>(path: Option<&Path>, stdin: Stdin<R>) -> Result<String, Refused> {
+    let pipe_hint = "pass a readable file, or pipe the token: `oidc-preflight check - < token.jwt`";
+    let refused = |message: String| Refused {
+        message,
+        hint: pipe_hint.to_owned(),
+    };
+    if let Some(path) = path.filter(|p| p.as_os_str() != "-") {
+        return Ok(files::read_text(path, "the token file", TOKEN_LIMIT)?);
+    }
+    if stdin.is_terminal {
+        return Err(refused("no token given".to_owned()));
+    }
     let mut text = String::new();
     // One byte more than the cap tells an input of exactly the cap from a larger one.
-    match path.filter(|p| p.as_os_str() != "-") {
-        Some(path) => std::fs::File::open(path)
-            .and_then(|f| f.take(TOKEN_LIMIT + 1).read_to_string(&mut text))
-            .map_err(|e| format!("cannot read the token file `{}`: {e}", path.display()))?,
-        None if stdin.is_terminal => return Err("no token given".to_owned()),
-        None => stdin
-            .reader
-            .take(TOKEN_LIMIT + 1)
-            .read_to_string(&mut text)
-            .map_err(|e| format!("cannot read the token from standard input: {e}"))?,
-    };
+    stdin
+        .reader
+        .take(TOKEN_LIMIT + 1)
+        .read_to_string(&mut text)
+        .map_err(|e| refused(format!("cannot read the token from standard input: {e}")))?;
     if text.len() as u64 > TOKEN_LIMIT {
-        return Err(format!(
+        return Err(refused(format!(
             "the token is larger than {TOKEN_LIMIT} bytes; a GitHub OIDC token is a few kilobytes"
-        ));
+        )));
     }
     Ok(text)
 }

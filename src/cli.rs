@@ -26,10 +26,18 @@ pub struct Cli {
 pub enum Command {
     /// Run the action (the same as no arguments).
     Action,
-    /// Check a token you have (from a failed run, or minted by hand), offline.
+    /// Check a token you have (from a failed run, or minted by hand).
     ///
-    /// Reads the JWT from a file or standard input, decodes it, runs the same checks as the
-    /// action and prints the report. Never prints the token.
+    /// Reads the JWT from a file or standard input, decodes it, verifies its signature, runs
+    /// the same checks as the action and prints the report. Never prints the token.
+    ///
+    /// Verification fetches the discovery document and the JWKS of the trusted issuer only:
+    /// GitHub's own (https://token.actions.githubusercontent.com, its /<enterprise-slug>
+    /// forms, https://token.actions.<subdomain>.ghe.com), or the one `--issuer` names (GitHub
+    /// Enterprise Server: https://HOST/_services/token). A token whose `iss` is not trusted
+    /// fails, and nothing is fetched from it. A token that cannot be verified, or keys that
+    /// cannot be fetched, fail the check too. To stay offline, pass the keys with `--jwks
+    /// FILE`, or skip the signature with `--no-verify`.
     Check(Box<CheckArgs>),
     /// Predict the `sub` and `aud` GitHub will issue to a job, and check them, offline.
     ///
@@ -58,8 +66,10 @@ pub struct CheckOptions {
     /// The audience the consumer expects (default: the provider's).
     #[arg(long)]
     pub audience: Option<String>,
-    /// The issuer the consumer is configured with.
-    #[arg(long)]
+    /// The issuer the consumer is configured with. For `check` it is also the only issuer
+    /// trusted: its keys verify the signature, and a token with another `iss` fails. Without
+    /// it, `check` trusts GitHub's own issuers only.
+    #[arg(long, value_name = "URL")]
     pub issuer: Option<String>,
     /// Who consumes the token: aws, azure, gcp, pypi, crates-io, npm.
     #[arg(long, value_name = "NAME")]
@@ -86,10 +96,10 @@ pub struct CheckArgs {
     #[arg(value_name = "TOKEN_FILE")]
     pub token: Option<PathBuf>,
     /// Verify the signature with the keys in this JWKS file instead of fetching them from the
-    /// issuer (offline).
+    /// trusted issuer (no network). The token's `iss` must still be trusted.
     #[arg(long, value_name = "FILE", conflicts_with = "no_verify")]
     pub jwks: Option<PathBuf>,
-    /// Do not check the signature (no network at all).
+    /// Do not check the signature (no network at all); the report says `Signature: skipped`.
     #[arg(long)]
     pub no_verify: bool,
     /// The checks.

@@ -767,53 +767,104 @@ pub fn no_token(facts: &crate::config::RunFacts, event: Option<&Value>) -> Findi
     }
 }
 
-/// The signature check as a finding: `None` when the signature verified, or when the only
-/// complaint is about claims the other checks already report (time, issuer, audience).
-/// `keys_required` makes unobtainable keys an error (the action) rather than a warning (the
-/// offline `check`, which may run without network).
+/// Where a signature check ran, for the hints: the action or `check`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Surface {
+    /// The action (inputs `issuer`, `verify-signature`).
+    Action,
+    /// `oidc-preflight check` (flags `--issuer`, `--jwks`, `--no-verify`).
+    Check,
+}
+
+/// The signature check as a finding: `None` only when the token verified, or when the
+/// verifier refused a claim that a finding in `findings` already reports as an error (an
+/// expired token, an issuer or audience mismatch). Verification was asked for, so every
+/// other failure is an error: a token that makes itself unverifiable (no usable key, no or
+/// an untrusted issuer) and keys that could not be fetched fail the check, as they would
+/// at the cloud.
 pub fn signature_finding(
     result: &Result<crate::verify::Verified, crate::verify::VerifyError>,
-    keys_required: bool,
+    findings: &[Finding],
+    surface: Surface,
 ) -> Option<Finding> {
-    use crate::verify::SignatureStatus;
+    use crate::verify::{SignatureStatus, VerifyError};
     let err = result.as_ref().err()?;
     let hint = err.hint().unwrap_or_default();
-    // The signature verified, but a claim the verifier requires is absent or of the wrong
-    // type: no other check reports an absent `exp` or `iss`, so this one does.
-    if let crate::verify::VerifyError::MissingClaim { .. } = err {
-        return Some(Finding::new(
-            "claim-missing",
-            Severity::Error,
-            "Required claim missing or invalid",
-            format!("{err}: AWS, Azure and GCP reject the token"),
-            hint,
-        ));
+    let reported = |ids: &[&str]| {
+        findings
+            .iter()
+            .any(|f| f.severity == Severity::Error && ids.contains(&f.id))
+    };
+    match err {
+        // The signature verified, but a claim the verifier requires is absent or of the wrong
+        // type: no other check reports an absent `exp` or `iss`, so this one does.
+        VerifyError::MissingClaim { .. } => {
+            return Some(Finding::new(
+                "claim-missing",
+                Severity::Error,
+                "Required claim missing or invalid",
+                format!("{err}: AWS, Azure and GCP reject the token"),
+                hint,
+            ))
+        }
+        VerifyError::UntrustedIssuer { .. } | VerifyError::NoIssuer => {
+            let how = match surface {
+                Surface::Action => "with the `issuer` input",
+                Surface::Check => "with `--issuer URL`",
+            };
+            return Some(Finding::new(
+                "issuer-untrusted",
+                Severity::Error,
+                "Issuer not trusted",
+                format!(
+                    "{err}: a token minted by any other OpenID provider can name any repository"
+                ),
+                format!("{hint} {how} (library: `TrustedIssuers::named`)"),
+            ));
+        }
+        _ => {}
     }
-    match err.signature_status() {
-        SignatureStatus::Valid => None,
-        SignatureStatus::Invalid => Some(Finding::new(
+    let covered = match err {
+        VerifyError::Expired { .. } => reported(&["token-expired"]),
+        VerifyError::NotYetValid { claim: "nbf", .. } => reported(&["token-not-yet-valid"]),
+        VerifyError::WrongIssuer { .. } => reported(&["issuer-mismatch", "issuer-trailing-slash"]),
+        VerifyError::WrongAudience { .. } => reported(&["audience-mismatch"]),
+        _ => false,
+    };
+    if covered {
+        return None;
+    }
+    let skip = match surface {
+        Surface::Action => "set `verify-signature: false` to skip the signature check",
+        Surface::Check => {
+            "pass the keys with `--jwks FILE`, or `--no-verify` to skip the signature check"
+        }
+    };
+    Some(match err.signature_status() {
+        // A claim the verifier refuses that no other check reports as an error (an `iat`
+        // in the future only draws a clock-skew warning there): the verifier's verdict holds.
+        SignatureStatus::Valid => Finding::new(
+            "token-refused",
+            Severity::Error,
+            "Token refused by verification",
+            format!("the signature is valid, but verification refuses the token: {err}"),
+            hint,
+        ),
+        _ if err.signature_checked() => Finding::new(
             "signature-invalid",
             Severity::Error,
             "Signature does not verify",
             format!("the token's signature does not verify against the issuer's keys: {err}"),
             hint,
-        )),
-        SignatureStatus::Skipped => Some(Finding::new(
+        ),
+        _ => Finding::new(
             "signature-unverified",
-            if keys_required {
-                Severity::Error
-            } else {
-                Severity::Warning
-            },
-            "Signature not verified",
-            format!("the signature could not be checked: {err}"),
-            if keys_required {
-                format!("{hint}; or set `verify-signature: false` to skip the signature check")
-            } else {
-                format!("{hint}; or pass the keys with `--jwks FILE`")
-            },
-        )),
-    }
+            Severity::Error,
+            "Signature could not be verified",
+            format!("the signature was to be verified, but could not be: {err}"),
+            format!("{hint}; or {skip}"),
+        ),
+    })
 }
 
 #[cfg(test)]

@@ -27,6 +27,7 @@ pub mod config;
 pub mod consumer;
 pub mod diagnose;
 pub mod error;
+pub mod files;
 pub mod findings;
 pub mod offline;
 pub mod outputs;

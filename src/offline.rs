@@ -1,5 +1,6 @@
 //! The offline commands: `check` (a token you have) and `predict` (the token a job will get).
-//! No network: everything is derived from the token or the flags.
+//! `predict` uses no network; `check` fetches only the trusted issuer's discovery document
+//! and JWKS, and none with `--jwks FILE` or `--no-verify`.
 
 use std::io::{self, Write};
 
@@ -11,7 +12,7 @@ use crate::cli::{CheckOptions, Format, PredictArgs};
 use crate::commands;
 use crate::config::InputError;
 use crate::consumer::Consumer;
-use crate::diagnose::{self, parse_claim_expectations, Analysis, Clock, Expectations};
+use crate::diagnose::{self, parse_claim_expectations, Analysis, Clock, Expectations, Surface};
 use crate::error::{Error, ExitStatus};
 use crate::findings::Finding;
 use crate::pattern::PatternSet;
@@ -21,7 +22,7 @@ use crate::secret::Secret;
 use crate::snippets::Snippets;
 use crate::subject::{encode, Context, RepoPart};
 use crate::trust;
-use crate::verify::{self, Jwks, VerifyOptions};
+use crate::verify::{self, Jwks, TrustedIssuers, VerifyOptions};
 
 /// Where the report goes and how.
 pub struct Sink<'a, O: Write, E: Write> {
@@ -88,14 +89,30 @@ pub fn expectations(opts: &CheckOptions) -> Result<Expectations, Error> {
 pub enum Keys {
     /// Do not verify.
     None,
-    /// From the issuer's discovery document (network).
+    /// From the trusted issuer's discovery document (network).
     Discover,
-    /// From a JWKS document the user saved (its text).
-    Jwks(String),
+    /// From a JWKS document the user saved.
+    Jwks(Jwks),
 }
 
-/// `oidc-preflight check`: decodes `token_text`, verifies its signature when keys can be had,
-/// and reports on it.
+/// The issuers `check` trusts: the one `--issuer` names, else GitHub's own. A pasted token
+/// came from anyone, so its own `iss` is never trusted for being there.
+pub fn trusted_issuers(opts: &CheckOptions) -> Result<TrustedIssuers, Error> {
+    match opts.issuer.as_deref().filter(|i| !i.is_empty()) {
+        None => Ok(TrustedIssuers::github()),
+        Some(issuer) => TrustedIssuers::named(issuer).map_err(|e| {
+            invalid(
+                "--issuer",
+                e.to_string(),
+                "name the issuer as the token's `iss` has it: an https URL such as https://HOST/_services/token (GitHub Enterprise Server); plain http only to a loopback host",
+            )
+        }),
+    }
+}
+
+/// `oidc-preflight check`: decodes `token_text`, verifies its signature unless `keys` is
+/// [`Keys::None`], and reports on it. Verification that was asked for and did not succeed
+/// fails the check.
 pub async fn run_check<O: Write, E: Write>(
     opts: &CheckOptions,
     token_text: &str,
@@ -115,28 +132,42 @@ pub async fn run_check<O: Write, E: Write>(
         Ok(p) => p,
         Err(e) => return fail(&e, sink),
     };
+    let issuers = match &keys {
+        Keys::None => None,
+        Keys::Discover | Keys::Jwks(_) => match trusted_issuers(opts) {
+            Ok(issuers) => Some(issuers),
+            Err(e) => return fail(&e, sink),
+        },
+    };
     let mut analysis = diagnose::analyze(&decoded.claims, &expect, Clock { now, fresh: false });
     trust::apply(&mut analysis, &policies);
     let token = Secret::new(token_text.trim());
-    let options = VerifyOptions {
-        now: Some(now),
-        ..VerifyOptions::default()
-    };
-    let result = match keys {
-        Keys::None => None,
-        Keys::Jwks(text) => Some(
-            Jwks::from_json(&text)
-                .and_then(|jwks| verify::verify_with_jwks(&token, &jwks, &options)),
-        ),
-        Keys::Discover => match request::http_client() {
-            Ok(client) => Some(verify::verify(&client, &token, &options).await),
-            Err(e) => return fail(&Error::Request(e), sink),
-        },
+    let result = match (keys, issuers) {
+        (Keys::None, _) | (_, None) => None,
+        (Keys::Jwks(jwks), Some(issuers)) => {
+            let options = VerifyOptions {
+                now: Some(now),
+                ..VerifyOptions::new(issuers)
+            };
+            Some(verify::verify_with_jwks(&token, &jwks, &options))
+        }
+        (Keys::Discover, Some(issuers)) => {
+            let options = VerifyOptions {
+                now: Some(now),
+                ..VerifyOptions::new(issuers)
+            };
+            match request::http_client() {
+                Ok(client) => Some(verify::verify(&client, &token, &options).await),
+                Err(e) => return fail(&Error::Request(e), sink),
+            }
+        }
     };
     match &result {
         Some(result) => {
             analysis.signature = Some(crate::describe_signature(result));
-            if let Some(finding) = diagnose::signature_finding(result, false) {
+            if let Some(finding) =
+                diagnose::signature_finding(result, &analysis.findings, Surface::Check)
+            {
                 analysis.add(finding);
             }
         }

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use thiserror::Error;
 
 use crate::claims::Claims;
+use crate::files::{self, FileError};
 use crate::findings::{Finding, Severity};
 use crate::policy::{self, Policy, PolicyError, PolicyFormat, PolicyReport, Reason};
 
@@ -41,12 +42,10 @@ pub enum TrustPolicyError {
         /// Why.
         source: std::io::Error,
     },
-    /// The file is larger than any trust document.
-    #[error("the trust policy `{path}` is larger than {MAX_POLICY_BYTES} bytes")]
-    TooLarge {
-        /// The path.
-        path: String,
-    },
+    /// The file cannot be used as a document: missing, not a regular file, too large, not
+    /// text.
+    #[error(transparent)]
+    File(#[from] FileError),
     /// A directory with no `.json`, `.yaml` or `.yml` file.
     #[error("the directory `{path}` holds no .json, .yaml or .yml trust policy")]
     EmptyDirectory {
@@ -73,7 +72,10 @@ impl TrustPolicyError {
             TrustPolicyError::Read { .. } | TrustPolicyError::EmptyDirectory { .. } => {
                 "give a path relative to the workspace (check out the repository first) or an absolute path".into()
             }
-            TrustPolicyError::TooLarge { .. } => "pass the trust policy document itself".into(),
+            TrustPolicyError::File(FileError::Unreadable { .. }) => {
+                "give a path relative to the workspace (check out the repository first) or an absolute path".into()
+            }
+            TrustPolicyError::File(e) => e.hint().into(),
             TrustPolicyError::Parse { error, .. } => error.hint(),
             TrustPolicyError::UnknownFormat(_) => "set `trust-policy-format` to aws, azure, gcp or auto (the default)".into(),
         }
@@ -153,20 +155,12 @@ fn expand(path: &Path, shown: &str) -> Result<Vec<(PathBuf, String)>, TrustPolic
 }
 
 fn read_bounded(file: &Path, name: &str) -> Result<String, TrustPolicyError> {
-    use std::io::Read;
-    let mut text = String::new();
-    std::fs::File::open(file)
-        .and_then(|f| f.take(MAX_POLICY_BYTES + 1).read_to_string(&mut text))
-        .map_err(|source| TrustPolicyError::Read {
-            path: name.to_owned(),
-            source,
-        })?;
-    if text.len() as u64 > MAX_POLICY_BYTES {
-        return Err(TrustPolicyError::TooLarge {
-            path: name.to_owned(),
-        });
-    }
-    Ok(text)
+    Ok(files::read_text_as(
+        file,
+        name,
+        "the trust policy",
+        MAX_POLICY_BYTES,
+    )?)
 }
 
 /// Evaluates every document against the claims.

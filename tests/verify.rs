@@ -8,8 +8,8 @@ use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use oidc_preflight::claims::base64url;
 use oidc_preflight::request::{http_client, RetryPolicy};
 use oidc_preflight::verify::{
-    discover_jwks, verify, verify_with_jwks, Document, Jwks, KeySource, SignatureStatus, Verified,
-    VerifyError, VerifyOptions,
+    discover_jwks, verify, verify_with_jwks, Document, Jwks, KeySource, SignatureStatus,
+    TrustedIssuers, Verified, VerifyError, VerifyOptions,
 };
 use oidc_preflight::Secret;
 use rsa::pkcs1::{EncodeRsaPrivateKey, EncodeRsaPublicKey};
@@ -107,12 +107,15 @@ fn fast_retry() -> RetryPolicy {
 }
 
 fn options(issuer: &str, keys: KeySource) -> VerifyOptions {
+    with_issuers(TrustedIssuers::named(issuer).unwrap(), keys)
+}
+
+fn with_issuers(issuers: TrustedIssuers, keys: KeySource) -> VerifyOptions {
     VerifyOptions {
-        expected_issuer: Some(issuer.to_owned()),
         expected_audience: Some(vec![AUDIENCE.to_owned()]),
         keys,
         retry: fast_retry(),
-        ..VerifyOptions::default()
+        ..VerifyOptions::new(issuers)
     }
 }
 
@@ -303,12 +306,32 @@ fn no_kid_uses_the_single_key() {
     let anonymous = Jwks::from_json(&json!({"keys": [jwk(None)]}).to_string()).unwrap();
     let verified = verify_with_jwks(&Secret::new(&token), &anonymous, &offline()).unwrap();
     assert_eq!(verified.kid, "");
-    // Two keys: no way to choose.
-    let err = failure(&token, &offline());
+    // Several keys: each is tried, and the one that verifies is named.
+    let decoy = json!({"kty": "RSA", "kid": "decoy", "n": decoy_modulus(), "e": "AQAB"});
+    let two = Jwks::from_json(&json!({"keys": [decoy, jwk(Some(KID))]}).to_string()).unwrap();
+    let verified = verify_with_jwks(&Secret::new(&token), &two, &offline()).unwrap();
+    assert_eq!(verified.kid, KID);
+    // None verifies: refused, as invalid.
+    let decoys = Jwks::from_json(&json!({"keys": [decoy.clone(), decoy]}).to_string()).unwrap();
+    let err = verify_with_jwks(&Secret::new(&token), &decoys, &offline()).unwrap_err();
     assert!(
-        matches!(err, VerifyError::AmbiguousKey { keys: 2 }),
+        matches!(err, VerifyError::NoKeyVerifies { keys: 2 }),
         "{err}"
     );
+    assert_eq!(err.signature_status(), SignatureStatus::Invalid);
+    // A claim error with the key that verified is reported as such, not as "no key".
+    let mut late = claims(ISSUER);
+    late["exp"] = json!(now() - 3600);
+    let err =
+        verify_with_jwks(&Secret::new(sign(&rs256(None), &late)), &two, &offline()).unwrap_err();
+    assert!(matches!(err, VerifyError::Expired { .. }), "{err}");
+}
+
+/// A 2048-bit modulus no key here signs with: a key that never verifies.
+fn decoy_modulus() -> String {
+    let mut n = vec![0xC5u8; 256];
+    n[255] |= 1;
+    base64url(&n)
 }
 
 #[test]
@@ -420,16 +443,10 @@ async fn discovered_keys_verify_a_valid_token() {
     assert_eq!(verified.issuer, issuer);
     assert!(verified.notes.is_empty(), "{:?}", verified.notes);
 
-    // Unpinned: keys from the token's own iss, and a note that says what that proves.
-    let opts = VerifyOptions {
-        expected_issuer: None,
-        ..options(&issuer, KeySource::Discover)
-    };
+    // A token that came from the runner: keys from its own iss.
+    let opts = with_issuers(TrustedIssuers::from_runner(), KeySource::Discover);
     let verified = verify(&client, &token, &opts).await.unwrap();
-    assert!(verified
-        .notes
-        .iter()
-        .any(|n| n.contains("no issuer was expected")));
+    assert_eq!(verified.issuer, issuer);
 }
 
 #[tokio::test]
@@ -446,10 +463,7 @@ async fn alg_none_fails_before_any_request() {
         base64url(br#"{"alg":"none"}"#),
         base64url(claims(&issuer).to_string().as_bytes())
     );
-    let opts = VerifyOptions {
-        expected_issuer: None,
-        ..options(&issuer, KeySource::Discover)
-    };
+    let opts = with_issuers(TrustedIssuers::from_runner(), KeySource::Discover);
     let err = verify(&http_client().unwrap(), &Secret::new(&token), &opts)
         .await
         .unwrap_err();
@@ -510,7 +524,8 @@ async fn jwks_404_is_not_retried() {
         } => assert_eq!(url, &format!("{issuer}/.well-known/jwks")),
         other => panic!("{other:?}"),
     }
-    assert_eq!(err.signature_status(), SignatureStatus::Skipped);
+    // Keys that cannot be had do not make the signature "skipped": it was to be checked.
+    assert_eq!(err.signature_status(), SignatureStatus::Invalid);
 }
 
 #[tokio::test]
@@ -710,4 +725,126 @@ fn non_numeric_exp_is_not_a_token_that_never_expires() {
             assert!(ok, "exp {bad}: {err}");
         }
     }
+}
+
+#[tokio::test]
+async fn an_untrusted_issuer_gets_no_request_and_is_invalid() {
+    // An attacker's provider, serving discovery and keys that do verify its token.
+    let server = MockServer::start().await;
+    let issuer = serve_issuer(&server, "").await;
+    let token = Secret::new(token_with(&claims(&issuer)));
+    let client = http_client().unwrap();
+    let err = verify(
+        &client,
+        &token,
+        &with_issuers(TrustedIssuers::github(), KeySource::Discover),
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        matches!(&err, VerifyError::UntrustedIssuer { issuer: i } if i == &issuer),
+        "{err}"
+    );
+    assert_eq!(err.signature_status(), SignatureStatus::Invalid);
+    assert!(err.hint().unwrap().contains("name it"), "{:?}", err.hint());
+    assert_secret_free(&err, token.reveal());
+    let requests = server.received_requests().await.unwrap();
+    assert!(requests.is_empty(), "{} request(s) sent", requests.len());
+    // The same with the keys at hand: an untrusted `iss` is refused whatever key signed it.
+    let err = verify_with_jwks(
+        &token,
+        &jwks(),
+        &with_issuers(TrustedIssuers::github(), KeySource::Discover),
+    )
+    .unwrap_err();
+    assert!(matches!(err, VerifyError::UntrustedIssuer { .. }), "{err}");
+}
+
+#[test]
+fn the_default_policy_trusts_github_issuers_parsed_not_by_suffix() {
+    let github = with_issuers(TrustedIssuers::github(), KeySource::Jwks(jwks()));
+    for trusted in [
+        ISSUER,
+        "https://token.actions.githubusercontent.com/acme",
+        "https://token.actions.octo.ghe.com",
+    ] {
+        let verified = check(&token_with(&claims(trusted)), &github);
+        assert_eq!(verified.unwrap().issuer, trusted);
+    }
+    for untrusted in [
+        "https://token.actions.attacker.example/x.ghe.com",
+        "https://token.actions.githubusercontent.com/a/b",
+        "https://github.example.net/_services/token",
+        "http://127.0.0.1:1",
+    ] {
+        let err = failure(&token_with(&claims(untrusted)), &github);
+        assert!(
+            matches!(err, VerifyError::UntrustedIssuer { .. }),
+            "{untrusted}: {err}"
+        );
+    }
+    let mut no_iss = claims(ISSUER);
+    no_iss.as_object_mut().unwrap().remove("iss");
+    let err = failure(&token_with(&no_iss), &github);
+    assert!(matches!(err, VerifyError::NoIssuer), "{err}");
+    assert_eq!(err.signature_status(), SignatureStatus::Invalid);
+}
+
+#[tokio::test]
+async fn a_named_issuer_pins_the_keys_and_the_iss() {
+    // The token names `token_issuer`; the caller trusts `trusted` only.
+    let token_server = MockServer::start().await;
+    let token_issuer = serve_issuer(&token_server, "").await;
+    let trusted_server = MockServer::start().await;
+    let trusted = serve_issuer(&trusted_server, "").await;
+    let token = Secret::new(token_with(&claims(&token_issuer)));
+    let client = http_client().unwrap();
+    let err = verify(&client, &token, &options(&trusted, KeySource::Discover))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, VerifyError::WrongIssuer { expected, actual } if expected == &trusted && actual == &token_issuer),
+        "{err}"
+    );
+    assert!(token_server.received_requests().await.unwrap().is_empty());
+    assert_eq!(trusted_server.received_requests().await.unwrap().len(), 2);
+    // Exactly: a trailing `/` on the named issuer is another issuer.
+    let own = Secret::new(token_with(&claims(&trusted)));
+    let err = verify(
+        &client,
+        &own,
+        &options(&format!("{trusted}/"), KeySource::Discover),
+    )
+    .await
+    .unwrap_err();
+    assert!(matches!(err, VerifyError::WrongIssuer { .. }), "{err}");
+    assert!(
+        verify(&client, &own, &options(&trusted, KeySource::Discover))
+            .await
+            .is_ok()
+    );
+    // Plain http only to loopback.
+    assert!(matches!(
+        TrustedIssuers::named("http://issuer.example"),
+        Err(VerifyError::InsecureUrl { .. })
+    ));
+}
+
+#[tokio::test]
+async fn an_empty_signature_is_refused_before_any_request() {
+    let server = MockServer::start().await;
+    let issuer = serve_issuer(&server, "").await;
+    let signed = token_with(&claims(&issuer));
+    let (message, _) = signed.rsplit_once('.').unwrap();
+    let token = Secret::new(format!("{message}."));
+    let err = verify(
+        &http_client().unwrap(),
+        &token,
+        &with_issuers(TrustedIssuers::from_runner(), KeySource::Discover),
+    )
+    .await
+    .unwrap_err();
+    assert!(matches!(err, VerifyError::Undecodable { .. }), "{err}");
+    assert_eq!(err.signature_status(), SignatureStatus::Invalid);
+    assert!(server.received_requests().await.unwrap().is_empty());
 }

@@ -119,7 +119,7 @@ pub async fn discover_jwks_traced(
 
 /// The issuer as a URL to append `/.well-known/...` to: http(s), no query or fragment, no
 /// trailing `/`.
-fn issuer_url(issuer: &str) -> Result<Url, VerifyError> {
+pub(super) fn issuer_url(issuer: &str) -> Result<Url, VerifyError> {
     let invalid = || VerifyError::InvalidIssuerUrl {
         issuer: shown(issuer),
     };

@@ -43,9 +43,15 @@ pub enum VerifyError {
         /// The header's `alg`, shortened.
         alg: String,
     },
-    /// No `iss` claim and no expected issuer, so there is nowhere to discover keys from.
-    #[error("the token has no `iss` claim and no issuer was given, so its signing keys cannot be discovered")]
+    /// No `iss` claim, and no issuer was named, so no trusted issuer vouches for it.
+    #[error("the token has no `iss` claim, so no trusted issuer vouches for it")]
     NoIssuer,
+    /// The token's `iss` is not among the trusted issuers; nothing was fetched from it.
+    #[error("the token's issuer `{issuer}` is not trusted, so its signature was not accepted (nothing was fetched from it)")]
+    UntrustedIssuer {
+        /// The token's `iss`, shortened.
+        issuer: String,
+    },
     /// The issuer is not an http(s) URL without query or fragment.
     #[error("the issuer `{issuer}` is not an https URL, so its signing keys cannot be discovered")]
     InvalidIssuerUrl {
@@ -105,10 +111,18 @@ pub enum VerifyError {
         /// Why it was set aside.
         reason: String,
     },
-    /// The header has no `kid` and the JWKS has several RSA keys.
-    #[error("the token's header has no `kid` and the JWKS has {keys} RSA keys, so the signing key cannot be chosen")]
+    /// The header has no `kid` and the JWKS has more RSA keys than are tried for such a token.
+    #[error("the token's header has no `kid` and the JWKS has {keys} RSA keys, more than the {tried} tried for a token that names none")]
     AmbiguousKey {
         /// How many usable RSA keys the JWKS has.
+        keys: usize,
+        /// How many are tried at most.
+        tried: usize,
+    },
+    /// The header has no `kid` and the signature verifies with none of the keys tried.
+    #[error("the token's header has no `kid`, and its signature verifies with none of the JWKS's {keys} RSA keys")]
+    NoKeyVerifies {
+        /// How many keys were tried.
         keys: usize,
     },
     /// The signature does not verify with the selected key.
@@ -177,6 +191,9 @@ impl VerifyError {
             VerifyError::UnsupportedAlgorithm { .. } => {
                 "GitHub signs its tokens with RS256, and AWS, Entra ID and GCP accept nothing else from it: an unsigned token (`alg: none`) or an HMAC one (HS256, the key-confusion attack that uses the public key as a secret) was not issued by GitHub"
             }
+            VerifyError::UntrustedIssuer { .. } => {
+                "keys are taken only from a trusted issuer: GitHub's own (https://token.actions.githubusercontent.com, with or without an enterprise slug, and https://token.actions.<subdomain>.ghe.com) unless one is named; anyone can run an OpenID provider whose tokens name any repository. If you do mean to trust this issuer (GitHub Enterprise Server: https://HOST/_services/token), name it exactly"
+            }
             VerifyError::NoIssuer | VerifyError::MissingClaim { .. } => {
                 "GitHub's tokens always carry iss, aud, exp, iat and nbf; this token was not issued by GitHub Actions, or was cut short when copied"
             }
@@ -198,7 +215,7 @@ impl VerifyError {
             VerifyError::UnusableKey { .. } | VerifyError::AmbiguousKey { .. } => {
                 "GitHub's JWKS holds RSA keys of 2048 bits or more, each named by the token's `kid`; check that the JWKS is the issuer's"
             }
-            VerifyError::BadSignature { .. } => {
+            VerifyError::BadSignature { .. } | VerifyError::NoKeyVerifies { .. } => {
                 "the token was changed after it was issued, or signed by another key with the same id: use the token exactly as the token endpoint returned it"
             }
             VerifyError::Expired { .. } => {
@@ -222,6 +239,9 @@ impl VerifyError {
 
     /// What this failure says about the signature, for the `signature` output: claim checks
     /// run only after the signature verified, so a failed claim check means a valid signature.
+    /// Every other failure is `Invalid`, those that stopped the check before the signature
+    /// could be tried included: the check was asked for and did not show the signature valid.
+    /// `Skipped` is never the result of a check.
     pub fn signature_status(&self) -> SignatureStatus {
         match self {
             VerifyError::Expired { .. }
@@ -233,16 +253,32 @@ impl VerifyError {
             | VerifyError::UnsupportedAlgorithm { .. }
             | VerifyError::KeyNotFound { .. }
             | VerifyError::BadSignature { .. }
-            | VerifyError::Undecodable { .. } => SignatureStatus::Invalid,
-            VerifyError::NoIssuer
+            | VerifyError::NoKeyVerifies { .. }
+            | VerifyError::Undecodable { .. }
+            | VerifyError::NoIssuer
+            | VerifyError::UntrustedIssuer { .. }
             | VerifyError::InvalidIssuerUrl { .. }
             | VerifyError::InsecureUrl { .. }
             | VerifyError::Unreachable { .. }
             | VerifyError::InvalidDocument { .. }
             | VerifyError::MissingJwksUri { .. }
             | VerifyError::UnusableKey { .. }
-            | VerifyError::AmbiguousKey { .. } => SignatureStatus::Skipped,
+            | VerifyError::AmbiguousKey { .. } => SignatureStatus::Invalid,
         }
+    }
+
+    /// True when the signature itself was checked and failed; false when the check stopped
+    /// before (an untrusted issuer, keys that could not be had) or after it (a claim).
+    pub fn signature_checked(&self) -> bool {
+        matches!(
+            self,
+            VerifyError::Malformed(_)
+                | VerifyError::UnsupportedAlgorithm { .. }
+                | VerifyError::KeyNotFound { .. }
+                | VerifyError::BadSignature { .. }
+                | VerifyError::NoKeyVerifies { .. }
+                | VerifyError::Undecodable { .. }
+        )
     }
 }
 

@@ -13,6 +13,9 @@ use crate::claims::BASE64URL;
 /// key would fail every signature, so it is set aside with a reason instead.
 const MIN_BITS: usize = 2048;
 const MAX_BITS: usize = 8192;
+/// The most keys a token without `kid` is tried against. Real key sets hold two or three
+/// (the current key and the next during a rotation).
+pub const MAX_KIDLESS_TRIES: usize = 8;
 
 /// The signing keys of an issuer: its JWKS, keeping the RSA keys usable for RS256.
 ///
@@ -121,12 +124,14 @@ impl Jwks {
         &self.notes
     }
 
-    /// The key for a token: by `kid`, or the only key when the token names none.
-    pub(super) fn select(&self, kid: Option<&str>) -> Result<&RsaKey, VerifyError> {
+    /// The keys to try for a token: the one its `kid` names, or, when it names none, every
+    /// usable key, up to [`MAX_KIDLESS_TRIES`] of them (more are refused rather than tried:
+    /// each try is an RSA verification, and GitHub always names the key).
+    pub(super) fn candidates(&self, kid: Option<&str>) -> Result<Vec<&RsaKey>, VerifyError> {
         match kid {
             Some(kid) => {
                 if let Some(key) = self.keys.iter().find(|k| k.kid.as_deref() == Some(kid)) {
-                    return Ok(key);
+                    return Ok(vec![key]);
                 }
                 if let Some((_, why)) = self.set_aside.iter().find(|(k, _)| k == kid) {
                     return Err(VerifyError::UnusableKey {
@@ -139,10 +144,11 @@ impl Jwks {
                     available: self.kids().into_iter().map(str::to_owned).collect(),
                 })
             }
-            None => match self.keys.as_slice() {
-                [only] => Ok(only),
-                keys => Err(VerifyError::AmbiguousKey { keys: keys.len() }),
-            },
+            None if self.keys.len() > MAX_KIDLESS_TRIES => Err(VerifyError::AmbiguousKey {
+                keys: self.keys.len(),
+                tried: MAX_KIDLESS_TRIES,
+            }),
+            None => Ok(self.keys.iter().collect()),
         }
     }
 }
@@ -217,7 +223,10 @@ mod tests {
         );
         let jwks = Jwks::from_json(&text).unwrap();
         assert_eq!(jwks.kids(), ["k1", "k2"]);
-        assert_eq!(jwks.select(Some("k2")).unwrap().kid.as_deref(), Some("k2"));
+        assert_eq!(
+            jwks.candidates(Some("k2")).unwrap()[0].kid.as_deref(),
+            Some("k2")
+        );
         let cases = [
             ("ec", "key type EC, not RSA"),
             ("enc", "use `enc`, not `sig`"),
@@ -226,29 +235,48 @@ mod tests {
             ("bad", "`n` is not base64url"),
         ];
         for (kid, want) in cases {
-            match jwks.select(Some(kid)) {
+            match jwks.candidates(Some(kid)) {
                 Err(VerifyError::UnusableKey { reason, .. }) => assert_eq!(reason, want),
                 other => panic!("{kid}: {other:?}"),
             }
         }
-        match jwks.select(Some("nope")) {
+        match jwks.candidates(Some("nope")) {
             Err(VerifyError::KeyNotFound { kid, available }) => {
                 assert_eq!(kid, "nope");
                 assert_eq!(available, ["k1", "k2"]);
             }
             other => panic!("{other:?}"),
         }
-        assert!(matches!(
-            jwks.select(None),
-            Err(VerifyError::AmbiguousKey { keys: 2 })
-        ));
+        // No `kid`: every usable key is a candidate.
+        assert_eq!(jwks.candidates(None).unwrap().len(), 2);
     }
 
     #[test]
     fn no_kid_uses_the_only_key() {
         let jwks = Jwks::from_json(&format!(r#"{{"keys":[{}]}}"#, rsa_jwk("only", 256))).unwrap();
-        assert_eq!(jwks.select(None).unwrap().kid.as_deref(), Some("only"));
+        assert_eq!(
+            jwks.candidates(None).unwrap()[0].kid.as_deref(),
+            Some("only")
+        );
         assert_eq!(jwks.len(), 1);
+    }
+
+    #[test]
+    fn a_token_without_kid_is_tried_against_a_bounded_number_of_keys() {
+        let keys: Vec<String> = (0..=MAX_KIDLESS_TRIES)
+            .map(|i| rsa_jwk(&format!("k{i}"), 256))
+            .collect();
+        let at_cap = Jwks::from_json(&format!(
+            r#"{{"keys":[{}]}}"#,
+            keys[..MAX_KIDLESS_TRIES].join(",")
+        ))
+        .unwrap();
+        assert_eq!(at_cap.candidates(None).unwrap().len(), MAX_KIDLESS_TRIES);
+        let over = Jwks::from_json(&format!(r#"{{"keys":[{}]}}"#, keys.join(","))).unwrap();
+        assert!(matches!(
+            over.candidates(None),
+            Err(VerifyError::AmbiguousKey { keys, tried: MAX_KIDLESS_TRIES }) if keys == MAX_KIDLESS_TRIES + 1
+        ));
     }
 
     #[test]

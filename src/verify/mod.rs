@@ -3,16 +3,19 @@
 //!
 //! The cryptography is jsonwebtoken's (ring underneath). Around it: only RS256 is accepted,
 //! before any key is looked at, so neither `alg: none` nor an HMAC token "signed" with the
-//! public key (key confusion) gets near a verifier; keys come from the issuer's discovery
-//! document or from a JWKS the caller gives, never from the token's own header (`jku`, `jwk`,
-//! `x5u` are ignored); and `iat` in the future is rejected too, which jsonwebtoken does not
-//! check but the clouds do.
+//! public key (key confusion) gets near a verifier; the token's `iss` must be one the caller
+//! trusts ([`TrustedIssuers`]: GitHub's own by default, any other only when named), checked
+//! before any request, so a token cannot choose the URL fetched; keys come from that issuer's
+//! discovery document or from a JWKS the caller gives, never from the token's own header
+//! (`jku`, `jwk`, `x5u` are ignored); and `iat` in the future is rejected too, which
+//! jsonwebtoken does not check but the clouds do.
 //!
 //! Claim checks run only after the signature verified, so a claim error also says that the
 //! signature is valid (see [`VerifyError::signature_status`]).
 
 mod discovery;
 mod error;
+mod issuers;
 mod jwks;
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -27,6 +30,7 @@ use crate::secret::Secret;
 
 pub use discovery::{discover_jwks, discover_jwks_traced};
 pub use error::{Document, VerifyError};
+pub use issuers::{is_github_issuer, TrustedIssuers};
 pub use jwks::Jwks;
 
 use error::shown;
@@ -34,13 +38,14 @@ use error::shown;
 const MAX_LEEWAY_SECS: u64 = 24 * 60 * 60;
 
 /// What to check besides the signature, and where the keys come from.
+///
+/// There is no default: every verification says which issuers it trusts
+/// ([`VerifyOptions::new`]), so no code path takes keys from whatever `iss` a token names.
 #[derive(Debug, Clone)]
 pub struct VerifyOptions {
-    /// The issuer the token must name, exactly (a trailing `/` counts, as it does for the
-    /// clouds). With [`KeySource::Discover`], keys are discovered from this issuer rather than
-    /// from the token's own `iss`. `None` checks no issuer: the signature then only shows that
-    /// the token is signed by a key that its own (unchecked) issuer publishes.
-    pub expected_issuer: Option<String>,
+    /// The issuers whose keys are used; the token's `iss` must be one of them (exactly: a
+    /// trailing `/` counts, as it does for the clouds). Checked before any key is fetched.
+    pub issuers: TrustedIssuers,
     /// The audiences accepted: the token's `aud` (a string or an array) must contain one of
     /// them. `None` checks no audience; an empty list accepts none.
     pub expected_audience: Option<Vec<String>>,
@@ -54,10 +59,12 @@ pub struct VerifyOptions {
     pub retry: RetryPolicy,
 }
 
-impl Default for VerifyOptions {
-    fn default() -> Self {
+impl VerifyOptions {
+    /// Options that trust `issuers` and discover their keys: no audience check, 60 s leeway,
+    /// the system clock and the default retry policy.
+    pub fn new(issuers: TrustedIssuers) -> Self {
         Self {
-            expected_issuer: None,
+            issuers,
             expected_audience: None,
             leeway: Duration::from_secs(60),
             keys: KeySource::Discover,
@@ -70,10 +77,10 @@ impl Default for VerifyOptions {
 /// Where the signing keys come from.
 #[derive(Debug, Clone)]
 pub enum KeySource {
-    /// From the issuer's discovery document: the expected issuer if one is set, otherwise the
-    /// token's `iss`.
+    /// From the discovery document of the trusted issuer ([`TrustedIssuers::accept`]).
     Discover,
-    /// From a JWKS the caller has, for example one saved to a file; no network.
+    /// From a JWKS the caller has, for example one saved to a file; no network. The token's
+    /// `iss` must still be trusted.
     Jwks(Jwks),
 }
 
@@ -88,18 +95,20 @@ pub struct Verified {
     /// The token's `iss`.
     pub issuer: String,
     /// Things worth knowing that did not fail verification: a trailing `/` on `iss`, a
-    /// discovery fallback or retry, a JWKS on another host, an issuer that was not pinned.
+    /// discovery fallback or retry, a JWKS on another host.
     pub notes: Vec<String>,
 }
 
 /// The signature's state, as the `signature` action output reports it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SignatureStatus {
-    /// Verified with a key the issuer publishes.
+    /// Verified with a key of a trusted issuer.
     Valid,
-    /// Does not verify, or cannot be valid (unsupported algorithm, unknown key, not a JWT).
+    /// Not shown to be valid: it does not verify, cannot be valid (unsupported algorithm,
+    /// unknown key, not a JWT), or could not be checked although that was asked for (an
+    /// untrusted issuer, keys that could not be fetched, no way to choose the key).
     Invalid,
-    /// Not checked: verification was not requested, or the keys could not be obtained.
+    /// Not checked because verification was not requested; never the result of a check.
     Skipped,
 }
 
@@ -128,23 +137,56 @@ impl std::fmt::Display for SignatureStatus {
     }
 }
 
-/// Verifies the token: keys from [`VerifyOptions::keys`] (discovered over the network for
+/// Verifies the token as a receiving service does: its `iss` must be trusted by
+/// [`VerifyOptions::issuers`] (checked before any request), then keys from
+/// [`VerifyOptions::keys`] (the trusted issuer's discovery document and JWKS for
 /// [`KeySource::Discover`]), then signature, issuer, audience, `exp`, `nbf` and `iat`.
 ///
+/// A service that accepts GitHub Actions tokens, with the keys it has (here a JWKS from a
+/// string; `KeySource::Discover` fetches them from the trusted issuer instead):
+///
+/// ```
+/// use oidc_preflight::request::http_client;
+/// use oidc_preflight::verify::{verify, Jwks, KeySource, TrustedIssuers, VerifyError, VerifyOptions};
+/// use oidc_preflight::Secret;
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let jwks = Jwks::from_json(r#"{"keys":[{"kty":"RSA","kid":"k1","use":"sig","alg":"RS256",
+///     "n":"ka57iYjEypWPJ9mPRSfImPeTQCSTyyZM9boBNaO2j-Ksx1dutDuYeus4meFCkJ7hHRYmgQkm_zA_WzJQUcedLz2VaJaWFX1KLP890uSwLaABaYbzI_0EEu6aQoUPNJzt84YXxbjKn0rWJVZXJerPfJHyHiysAZrLxliv0MeVoY7xoIeKVcPdBJ259cQF2i80bChOdJwYaAle-zZvspAyG5OJ6qMonpba5IG40l8yYC7sIt5Li2B6kMS42PJE4ZTDmF58tWSeGQfJDHJkkg9uY_-JfvM3VQrZuHG9B7mkDVkQq5vp7IUdBjTSF_oV7gpV6vv2fMTvX4nGn8i5NCoXxw",
+///     "e":"AQAB"}]}"#)?;
+/// let mut options = VerifyOptions::new(TrustedIssuers::github());
+/// options.expected_audience = Some(vec!["sts.amazonaws.com".to_owned()]);
+/// options.keys = KeySource::Jwks(jwks);
+/// // GitHub Enterprise Server, or any other issuer, only when named:
+/// // VerifyOptions::new(TrustedIssuers::named("https://ghes.example.com/_services/token")?)
+///
+/// // A token whose `iss` no one trusts is refused before any key is looked at.
+/// let forged = Secret::new(
+///     "eyJhbGciOiJSUzI1NiIsImtpZCI6ImsxIn0.eyJpc3MiOiJodHRwczovL2F0dGFja2VyLmV4YW1wbGUiLCJzdWIiOiJyZXBvOm9jdG8vYXBwOnJlZjpyZWZzL2hlYWRzL21haW4ifQ.c2ln",
+/// );
+/// let result = verify(&http_client()?, &forged, &options).await;
+/// assert!(matches!(result, Err(VerifyError::UntrustedIssuer { .. })));
+/// # Ok(())
+/// # }
+/// ```
+///
+/// With the keys fetched from the trusted issuer (its discovery document, then its JWKS),
+/// here a GitHub Enterprise Server the service was configured with:
+///
 /// ```no_run
-/// use oidc_preflight::request::{http_client, RetryPolicy};
-/// use oidc_preflight::verify::{verify, SignatureStatus, VerifyOptions};
+/// use oidc_preflight::request::http_client;
+/// use oidc_preflight::verify::{verify, SignatureStatus, TrustedIssuers, VerifyOptions};
 /// use oidc_preflight::Secret;
 ///
 /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
-/// let client = http_client()?;
-/// let token = Secret::new(std::env::var("OIDC_TOKEN")?);
+/// let issuers = TrustedIssuers::named("https://ghes.example.com/_services/token")?;
 /// let options = VerifyOptions {
-///     expected_issuer: Some("https://token.actions.githubusercontent.com".to_owned()),
 ///     expected_audience: Some(vec!["sts.amazonaws.com".to_owned()]),
-///     ..VerifyOptions::default()
+///     ..VerifyOptions::new(issuers)
 /// };
-/// let result = verify(&client, &token, &options).await;
+/// let token = Secret::new(std::env::var("OIDC_TOKEN")?);
+/// let result = verify(&http_client()?, &token, &options).await;
 /// println!("signature: {}", SignatureStatus::of(&result));
 /// match result {
 ///     Ok(verified) => println!("signed by key {} of {}", verified.kid, verified.issuer),
@@ -171,33 +213,25 @@ pub async fn verify_traced(
     options: &VerifyOptions,
     trace: &mut dyn FnMut(String),
 ) -> Result<Verified, VerifyError> {
-    if let Ok((decoded, kid)) = precheck(token) {
-        trace(format!(
-            "token header: alg `{}`, kid `{}`",
-            decoded
-                .header
-                .get("alg")
-                .and_then(Value::as_str)
-                .map(shown)
-                .unwrap_or_default(),
-            kid.as_deref()
-                .map(shown)
-                .unwrap_or_else(|| "(none)".to_owned())
-        ));
-    }
+    // Reject what no key could verify, and any issuer no one trusts, before touching the
+    // network: the URL fetched must never be one the token's sender chose.
+    let (decoded, kid) = precheck(token)?;
+    trace(format!(
+        "token header: alg `{}`, kid `{}`",
+        decoded
+            .header
+            .get("alg")
+            .and_then(Value::as_str)
+            .map(shown)
+            .unwrap_or_default(),
+        kid.as_deref()
+            .map(shown)
+            .unwrap_or_else(|| "(none)".to_owned())
+    ));
+    let issuer = options.issuers.accept(decoded.claims.str("iss"))?;
     let jwks = match &options.keys {
         KeySource::Jwks(jwks) => return verify_with_jwks(token, jwks, options),
         KeySource::Discover => {
-            // Reject what no key could verify before touching the network.
-            let (decoded, _) = precheck(token)?;
-            let issuer = match &options.expected_issuer {
-                Some(expected) => expected.clone(),
-                None => decoded
-                    .claims
-                    .str("iss")
-                    .ok_or(VerifyError::NoIssuer)?
-                    .to_owned(),
-            };
             trace(format!(
                 "discovering the signing keys of `{}` (deadline {:.1} s)",
                 shown(&issuer),
@@ -208,27 +242,22 @@ pub async fn verify_traced(
     };
     let mut verified = verify_with_jwks(token, &jwks, options)?;
     let mut notes = jwks.notes().to_vec();
-    if options.expected_issuer.is_none() {
-        notes.push(
-            "no issuer was expected, so keys came from the token's own `iss`: the signature shows only that this issuer signed it"
-                .to_owned(),
-        );
-    }
     notes.append(&mut verified.notes);
     verified.notes = notes;
     Ok(verified)
 }
 
-/// Verifies the token with the keys given, without network: signature, issuer, audience,
-/// `exp`, `nbf` and `iat`. [`VerifyOptions::keys`] is ignored.
+/// Verifies the token with the keys given, without network: the issuer against
+/// [`VerifyOptions::issuers`], then signature, issuer, audience, `exp`, `nbf` and `iat`.
+/// [`VerifyOptions::keys`] is ignored.
 pub fn verify_with_jwks(
     token: &Secret,
     jwks: &Jwks,
     options: &VerifyOptions,
 ) -> Result<Verified, VerifyError> {
     let (decoded, kid) = precheck(token)?;
-    let key = jwks.select(kid.as_deref())?;
-    let kid = key.kid.clone().or(kid).unwrap_or_default();
+    let trusted = options.issuers.accept(decoded.claims.str("iss"))?;
+    let candidates = jwks.candidates(kid.as_deref())?;
     let now = options.now.unwrap_or_else(system_now);
     // Capped so that jsonwebtoken's unsigned `now - leeway` cannot underflow; a day of clock
     // skew is far beyond what any cloud accepts anyway.
@@ -242,9 +271,8 @@ pub fn verify_with_jwks(
     validation.validate_exp = options.now.is_none();
     validation.validate_nbf = options.now.is_none();
     let mut required = vec!["exp", "iss"];
-    if let Some(expected) = &options.expected_issuer {
-        validation.set_issuer(&[expected]);
-    }
+    // Always the trusted issuer, exactly: a named one pins `iss`.
+    validation.set_issuer(&[&trusted]);
     match &options.expected_audience {
         Some(audiences) => {
             validation.set_audience(audiences);
@@ -255,17 +283,34 @@ pub fn verify_with_jwks(
     }
     validation.set_required_spec_claims(&required);
 
-    let checked =
-        jsonwebtoken::decode::<Value>(token.reveal().trim(), &key.decoding_key(), &validation);
-    if let Err(err) = checked {
-        return Err(library_error(
-            err.into_kind(),
-            &decoded.claims,
-            &kid,
-            options,
-            now,
-        ));
+    // A token without `kid` is tried against each key (a handful at most, see
+    // `Jwks::candidates`); the claims are checked only with the key that verified.
+    let tried = candidates.len();
+    let mut chosen = None;
+    for key in candidates {
+        let kid = key.kid.clone().or(kid.clone()).unwrap_or_default();
+        match jsonwebtoken::decode::<Value>(token.reveal().trim(), &key.decoding_key(), &validation)
+        {
+            Err(err) if kid_less_miss(&err, tried) => continue,
+            Err(err) => {
+                return Err(library_error(
+                    err.into_kind(),
+                    &decoded.claims,
+                    &kid,
+                    &trusted,
+                    options,
+                    now,
+                ))
+            }
+            Ok(_) => {
+                chosen = Some(kid);
+                break;
+            }
+        }
     }
+    let Some(kid) = chosen else {
+        return Err(VerifyError::NoKeyVerifies { keys: tried });
+    };
     check_times(&decoded.claims, now, leeway)?;
 
     let issuer = decoded.claims.str("iss").unwrap_or_default().to_owned();
@@ -282,6 +327,12 @@ pub fn verify_with_jwks(
         issuer,
         notes,
     })
+}
+
+/// A bad signature while trying the keys for a token that names none: the next key may be
+/// the one. With one candidate the error is reported as it is.
+fn kid_less_miss(err: &jsonwebtoken::errors::Error, tried: usize) -> bool {
+    tried > 1 && matches!(err.kind(), ErrorKind::InvalidSignature)
 }
 
 /// Decodes the token and accepts only RS256, before any key is chosen; returns the `kid`.
@@ -306,6 +357,12 @@ fn precheck(token: &Secret) -> Result<(DecodedToken, Option<String>), VerifyErro
                 .to_owned(),
         });
     }
+    // Nothing can verify an empty signature; say so before any key or request.
+    if token.reveal().trim().ends_with('.') {
+        return Err(VerifyError::Undecodable {
+            reason: "the signature part is empty".to_owned(),
+        });
+    }
     let kid = match header.get("kid") {
         None | Some(Value::Null) => None,
         Some(Value::String(kid)) => Some(kid.clone()),
@@ -323,6 +380,7 @@ fn library_error(
     kind: ErrorKind,
     claims: &Claims,
     kid: &str,
+    trusted: &str,
     options: &VerifyOptions,
     now: i64,
 ) -> VerifyError {
@@ -344,7 +402,7 @@ fn library_error(
             }
         }
         ErrorKind::InvalidIssuer => VerifyError::WrongIssuer {
-            expected: options.expected_issuer.clone().unwrap_or_default(),
+            expected: shown(trusted),
             actual: claims.str("iss").map(shown).unwrap_or_default(),
         },
         ErrorKind::InvalidAudience => VerifyError::WrongAudience {
@@ -541,9 +599,10 @@ mod tests {
             ago: Duration::ZERO,
         };
         assert_eq!(SignatureStatus::of(&Err(expired)), SignatureStatus::Valid);
+        // A check that was asked for and could not run is not "skipped".
         assert_eq!(
             SignatureStatus::of(&Err(VerifyError::NoIssuer)),
-            SignatureStatus::Skipped
+            SignatureStatus::Invalid
         );
     }
 }

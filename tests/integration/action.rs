@@ -561,3 +561,90 @@ async fn trust_policies_are_evaluated_and_a_broken_one_fails_before_any_request(
         "no token is requested for a broken policy"
     );
 }
+
+/// Paths of the requests `provider` received for its discovery document and JWKS.
+async fn key_requests(provider: &Provider) -> Vec<String> {
+    provider
+        .server
+        .received_requests()
+        .await
+        .unwrap_or_default()
+        .iter()
+        .map(|r| r.url.path().to_owned())
+        .filter(|p| p.starts_with("/.well-known/"))
+        .collect()
+}
+
+#[tokio::test]
+async fn without_the_issuer_input_the_runner_tokens_iss_is_the_key_source() {
+    // The token came from the runner's authenticated endpoint, so its `iss` (the loopback
+    // provider, like a GHES host) is where the keys come from, without naming it.
+    let provider = provider_for(&Job::default()).await;
+    let run = run_with(Some(&provider), &[], &[]).await;
+    assert_eq!(run.status, ExitStatus::Success, "{}", run.stdout);
+    assert_eq!(run.output("issuer"), Some(provider.server.uri().as_str()));
+    assert_eq!(run.output("signature"), Some("valid"));
+    assert_eq!(
+        key_requests(&provider).await,
+        ["/.well-known/openid-configuration", "/.well-known/jwks"]
+    );
+}
+
+#[tokio::test]
+async fn the_issuer_input_pins_the_keys_and_the_iss() {
+    // The runner's provider issues the token; the `issuer` input names another provider.
+    let runner_provider = provider_for(&Job::default()).await;
+    let named = Provider::start().await;
+    named.serve_keys().await;
+    let named_uri = named.server.uri();
+    let run = run_with(Some(&runner_provider), &[("issuer", &named_uri)], &[]).await;
+    assert_eq!(run.status, ExitStatus::CheckFailed, "{}", run.stdout);
+    assert_eq!(run.output("matched"), Some("false"));
+    // Keys from the named issuer only; the token's own `iss` is not asked.
+    assert_eq!(
+        key_requests(&named).await,
+        ["/.well-known/openid-configuration", "/.well-known/jwks"]
+    );
+    assert!(key_requests(&runner_provider).await.is_empty());
+    let findings: serde_json::Value =
+        serde_json::from_str(run.output("findings").unwrap()).unwrap();
+    let ids: Vec<&str> = findings
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|f| f["id"].as_str())
+        .collect();
+    assert!(ids.contains(&"issuer-mismatch"), "{ids:?}");
+
+    // Naming the runner's own issuer verifies as before.
+    let own = runner_provider.server.uri();
+    let run = run_with(Some(&runner_provider), &[("issuer", &own)], &[]).await;
+    assert_eq!(run.status, ExitStatus::Success, "{}", run.stdout);
+    assert_eq!(run.output("signature"), Some("valid"));
+}
+
+#[tokio::test]
+async fn an_issuer_input_that_cannot_be_trusted_stops_before_the_token_request() {
+    let provider = provider_for(&Job::default()).await;
+    let run = run_with(
+        Some(&provider),
+        &[("issuer", "http://ghes.example/_services/token")],
+        &[],
+    )
+    .await;
+    assert_eq!(run.status, ExitStatus::Usage, "{}", run.stderr);
+    assert!(run.stderr.contains("issuer"), "{}", run.stderr);
+    assert!(run.stderr.contains("hint:"), "{}", run.stderr);
+    assert_eq!(provider.token_requests().await, 0);
+    // Without verification the input is only the consumer's issuer, compared to `iss`.
+    let run = run_with(
+        Some(&provider),
+        &[
+            ("issuer", "http://ghes.example/_services/token"),
+            ("verify-signature", "false"),
+        ],
+        &[],
+    )
+    .await;
+    assert_eq!(run.status, ExitStatus::CheckFailed, "{}", run.stdout);
+}

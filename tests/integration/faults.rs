@@ -598,7 +598,7 @@ fn cases() -> Vec<Case> {
             exit: ExitStatus::CheckFailed,
             message: &["could not fetch the JWKS", "HTTP 404"],
             hint: Some("the issuer does not publish this document"),
-            signature: Some("skipped"),
+            signature: Some("invalid"),
             key_requests: Some((1, 1)),
             keys: Keys::Jwks(vec![(status(404), None)]),
             ..row("JWKS 404 (not retried)", Http(vec![]))
@@ -607,7 +607,7 @@ fn cases() -> Vec<Case> {
             exit: ExitStatus::CheckFailed,
             message: &["the discovery document at", "is not valid: not JSON"],
             hint: Some("did not answer like an OpenID provider"),
-            signature: Some("skipped"),
+            signature: Some("invalid"),
             key_requests: Some((1, 0)),
             keys: Keys::Discovery(vec![(status(200).set_body_string("<html>"), None)]),
             ..row("discovery document is not JSON", Http(vec![]))
@@ -616,11 +616,11 @@ fn cases() -> Vec<Case> {
             exit: ExitStatus::CheckFailed,
             inputs: &[("timeout", "3")],
             message: &[
-                "Signature not verified",
+                "Signature could not be verified",
                 "could not fetch the discovery document",
             ],
             hint: Some("verify-signature: false"),
-            signature: Some("skipped"),
+            signature: Some("invalid"),
             keys: Keys::Unreachable,
             max: deadline(3),
             ..row("key server unreachable", Http(vec![]))
@@ -641,7 +641,7 @@ fn cases() -> Vec<Case> {
             inputs: &[("timeout", "2")],
             message: &["could not fetch the JWKS", "no complete answer within"],
             hint: Some("raise the `timeout` input"),
-            signature: Some("skipped"),
+            signature: Some("invalid"),
             keys: Keys::SilentJwks,
             min: ms(1900),
             max: deadline(2),
