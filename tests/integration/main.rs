@@ -11,6 +11,7 @@ mod cli;
 mod common;
 mod faults;
 mod hostile;
+mod inputs;
 mod properties;
 mod record;
 mod scenarios;
