@@ -93,6 +93,7 @@ async fn run(config: &ActionConfig, out: &mut impl Write) -> Result<ExitStatus, 
     let signature = if config.verify_signature {
         let result = check_signature(config, &client, &token, now, out).await?;
         analysis.signature = Some(describe_signature(&result));
+        analysis.signature_valid = result.is_ok();
         if let Some(finding) = diagnose::signature_finding(&result, true) {
             analysis.add(finding);
         }
@@ -110,11 +111,13 @@ async fn run(config: &ActionConfig, out: &mut impl Write) -> Result<ExitStatus, 
         summary::write_summary(&mut file, &analysis)?;
     }
     write_outputs(config, &token, &decoded, &analysis, signature, out)?;
-    Ok(if analysis.passed() || !config.fail_on_mismatch {
-        ExitStatus::Success
-    } else {
-        ExitStatus::CheckFailed
-    })
+    Ok(
+        if !analysis.verdict().failed() || !config.fail_on_mismatch {
+            ExitStatus::Success
+        } else {
+            ExitStatus::CheckFailed
+        },
+    )
 }
 
 /// Verifies the signature with keys discovered from the token's issuer (the clouds do the

@@ -6,7 +6,7 @@
 use std::io::{self, Write};
 
 use crate::commands::{inert, shorten, DISPLAY_LIMIT};
-use crate::diagnose::Analysis;
+use crate::diagnose::{Analysis, Verdict};
 use crate::findings::Severity;
 
 /// Claims shown in the table, in order; the rest are in the JSON section.
@@ -106,11 +106,11 @@ pub fn write_summary(out: &mut impl Write, analysis: &Analysis) -> io::Result<()
     )
 }
 
-fn verdict(analysis: &Analysis) -> &'static str {
-    if analysis.passed() {
-        "✅ OIDC preflight passed"
-    } else {
-        "❌ OIDC preflight failed"
+fn verdict(analysis: &Analysis) -> String {
+    match analysis.verdict() {
+        Verdict::Passed => "✅ OIDC preflight passed".to_owned(),
+        Verdict::Failed => "❌ OIDC preflight failed".to_owned(),
+        Verdict::NothingChecked => format!("ℹ️ OIDC preflight: {}", analysis.verdict_text()),
     }
 }
 

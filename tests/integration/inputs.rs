@@ -7,7 +7,9 @@ use std::process::{Command, Output};
 
 use oidc_preflight::config::INPUTS;
 
-use crate::provider::{Job, Provider};
+use oidc_preflight::ExitStatus;
+
+use crate::provider::{test_key, Job, Provider};
 
 /// The binary with the provider's runner variables and nothing from the machine.
 async fn run_binary(provider: &Provider, vars: Vec<(OsString, OsString)>) -> Output {
@@ -84,4 +86,98 @@ fn the_known_inputs_are_those_of_action_yml() {
     declared.sort_unstable();
     known.sort_unstable();
     assert_eq!(declared, known);
+}
+
+#[tokio::test]
+async fn a_run_that_checks_nothing_says_so_and_is_not_matched() {
+    let provider = Provider::start().await;
+    provider.issue_tokens_for(&Job::default()).await;
+    let run = crate::common::run_with(Some(&provider), &[], &[]).await;
+    // Printing the claims is what such a run is for (examples/debug-claims.yml): exit 0.
+    assert_eq!(run.status, ExitStatus::Success, "{}", run.stdout);
+    // Fail closed: `if: steps.x.outputs.matched == 'true'` must not pass on it.
+    assert_eq!(run.output("matched"), Some("false"));
+    assert_eq!(run.output("signature"), Some("valid"));
+    assert!(
+        run.stdout
+            .contains("Verdict: claims printed; nothing was checked (the signature verified)"),
+        "{}",
+        run.stdout
+    );
+    assert!(!run.stdout.contains("Verdict: passed"), "{}", run.stdout);
+    assert!(
+        run.summary.starts_with(
+            "## ℹ️ OIDC preflight: claims printed; nothing was checked (the signature verified)"
+        ),
+        "{}",
+        run.summary
+    );
+    assert!(!run.summary.contains("passed"), "{}", run.summary);
+
+    // One check requested and holding: a real pass, matched.
+    let run = crate::common::run_with(
+        Some(&provider),
+        &[("subject-pattern", "repo:octo-org/octo-repo:*")],
+        &[],
+    )
+    .await;
+    assert_eq!(run.output("matched"), Some("true"));
+    assert!(run.stdout.contains("Verdict: passed"), "{}", run.stdout);
+    assert!(run.summary.starts_with("## ✅ OIDC preflight passed"));
+}
+
+fn check(args: &[&str], token: &str) -> Output {
+    use std::io::Write;
+    use std::process::Stdio;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_oidc-preflight"))
+        .env_clear()
+        .arg("check")
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(token.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn check_without_expectations_says_nothing_was_checked() {
+    use std::io::Write;
+    let mut claims = Job::default().claims();
+    claims.insert("aud".into(), serde_json::json!("sts.amazonaws.com"));
+    let token = test_key().sign(&serde_json::Value::Object(claims));
+    let mut jwks = tempfile::NamedTempFile::new().unwrap();
+    jwks.write_all(test_key().jwks().to_string().as_bytes())
+        .unwrap();
+    let jwks = jwks.path().to_str().unwrap();
+
+    let out = check(&["-", "--jwks", jwks], &token);
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(
+        stdout.contains("Verdict: claims printed; nothing was checked (the signature verified)"),
+        "{stdout}"
+    );
+
+    let out = check(&["-", "--no-verify", "--format", "json"], &token);
+    assert_eq!(out.status.code(), Some(0));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON report");
+    assert_eq!(report["verdict"], "nothing-checked");
+    assert_eq!(report["passed"], false);
+
+    let out = check(
+        &["-", "--no-verify", "--format", "json", "--provider", "aws"],
+        &token,
+    );
+    assert_eq!(out.status.code(), Some(0));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON report");
+    assert_eq!(report["verdict"], "passed");
+    assert_eq!(report["passed"], true);
 }
