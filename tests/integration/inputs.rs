@@ -181,3 +181,81 @@ fn check_without_expectations_says_nothing_was_checked() {
     assert_eq!(report["verdict"], "passed");
     assert_eq!(report["passed"], true);
 }
+
+/// A loopback "proxy" that counts the connections it gets and answers none of them.
+struct CountingProxy {
+    address: std::net::SocketAddr,
+    connections: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl CountingProxy {
+    fn start() -> Self {
+        use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+        use std::sync::Arc;
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let address = listener.local_addr().unwrap();
+        let connections = Arc::new(AtomicUsize::new(0));
+        let stop = Arc::new(AtomicBool::new(false));
+        let (count, stopped) = (connections.clone(), stop.clone());
+        std::thread::spawn(move || {
+            let mut held = Vec::new();
+            while !stopped.load(Ordering::Relaxed) {
+                match listener.accept() {
+                    Ok((stream, _)) => {
+                        count.fetch_add(1, Ordering::Relaxed);
+                        held.push(stream);
+                    }
+                    Err(_) => std::thread::sleep(std::time::Duration::from_millis(5)),
+                }
+            }
+        });
+        Self {
+            address,
+            connections,
+            stop,
+        }
+    }
+
+    fn connections(&self) -> usize {
+        self.connections.load(std::sync::atomic::Ordering::Relaxed)
+    }
+}
+
+impl Drop for CountingProxy {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_bearer_never_goes_through_a_proxy_over_plain_http() {
+    let provider = Provider::start().await;
+    provider.issue_tokens_for(&Job::default()).await;
+    let proxy = CountingProxy::start();
+    let url = format!("http://{}", proxy.address);
+    let mut vars: Vec<(OsString, OsString)> = Vec::new();
+    for name in ["HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"] {
+        vars.push((name.into(), url.clone().into()));
+    }
+    vars.push(("INPUT_SUBJECT-PATTERN".into(), "repo:octo-org/*".into()));
+    vars.push(("INPUT_TIMEOUT".into(), "5".into()));
+    // The keys carry no secret; they are left out so the proxy's count is the token's.
+    vars.push(("INPUT_VERIFY-SIGNATURE".into(), "false".into()));
+    let out = run_binary(&provider, vars).await;
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert_eq!(
+        proxy.connections(),
+        0,
+        "the proxy was used:\n{stdout}\n{stderr}"
+    );
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+    let requests = provider.server.received_requests().await.unwrap();
+    assert!(
+        requests
+            .iter()
+            .any(|r| r.headers.contains_key("authorization")),
+        "the token server got the request"
+    );
+}
