@@ -14,4 +14,5 @@ mod hostile;
 mod inputs;
 mod properties;
 mod record;
+mod rendered;
 mod scenarios;
