@@ -33,6 +33,10 @@ pub const INPUTS: &[&str] = &[
     "max-attempts",
 ];
 
+/// `with:` keys that a `uses: docker://` step gives to the runner itself (the container's
+/// arguments and entrypoint), which the runner may pass on as `INPUT_*` too: not typos.
+const DOCKER_STEP_KEYS: &[&str] = &["args", "entrypoint"];
+
 /// A snapshot of environment variables.
 #[derive(Clone, Default)]
 pub struct Env {
@@ -124,7 +128,11 @@ fn check_input_names(env: &Env) -> Result<(), InputError> {
             name: input_name(name),
         });
     }
-    let known: Vec<String> = INPUTS.iter().map(|i| input_variable(i)).collect();
+    let known: Vec<String> = INPUTS
+        .iter()
+        .chain(DOCKER_STEP_KEYS)
+        .map(|i| input_variable(i))
+        .collect();
     match env
         .vars
         .keys()
@@ -607,6 +615,9 @@ mod tests {
     #[test]
     fn every_known_input_is_accepted() {
         let env = Env::from_pairs(INPUTS.iter().map(|i| (input_variable(i), String::new())));
+        ActionConfig::from_env(&env).unwrap();
+        // A docker:// step's `with: { args: ..., entrypoint: ... }` belong to the runner.
+        let env = Env::from_pairs([("INPUT_ARGS", "action"), ("INPUT_ENTRYPOINT", "")]);
         ActionConfig::from_env(&env).unwrap();
     }
 
