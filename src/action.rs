@@ -100,6 +100,7 @@ async fn run(config: &ActionConfig, out: &mut impl Write) -> Result<ExitStatus, 
         Some(issuers) => {
             let result = check_signature(config, issuers, &client, &token, now, out).await?;
             analysis.signature = Some(describe_signature(&result));
+            analysis.signature_valid = result.is_ok();
             if let Some(finding) =
                 diagnose::signature_finding(&result, &analysis.findings, Surface::Action)
             {
@@ -119,11 +120,13 @@ async fn run(config: &ActionConfig, out: &mut impl Write) -> Result<ExitStatus, 
         summary::write_summary(&mut file, &analysis)?;
     }
     write_outputs(config, &token, &decoded, &analysis, signature, out)?;
-    Ok(if analysis.passed() || !config.fail_on_mismatch {
-        ExitStatus::Success
-    } else {
-        ExitStatus::CheckFailed
-    })
+    Ok(
+        if !analysis.verdict().failed() || !config.fail_on_mismatch {
+            ExitStatus::Success
+        } else {
+            ExitStatus::CheckFailed
+        },
+    )
 }
 
 /// The issuers the action trusts. The token came from the runner's own authenticated

@@ -72,7 +72,9 @@ pub fn shorten(text: &str, max_chars: usize) -> std::borrow::Cow<'_, str> {
     }
 }
 
-/// Writes an annotation such as `::error title=Subject mismatch::message`.
+/// Writes an annotation such as `::error title=Subject mismatch::message`. Messages quote
+/// claim values, so control and bidirectional characters are shown escaped
+/// ([`escape_controls`]); line breaks are kept, as annotations have several lines.
 pub fn annotation(
     out: &mut impl Write,
     level: Level,
@@ -83,8 +85,8 @@ pub fn annotation(
         out,
         "::{} title={}::{}",
         level.command(),
-        escape_property(&shorten(title, DISPLAY_LIMIT)),
-        escape_data(&shorten(message, ANNOTATION_LIMIT))
+        escape_property(&inert(&shorten(title, DISPLAY_LIMIT))),
+        escape_data(&escape_controls(&shorten(message, ANNOTATION_LIMIT)))
     )
 }
 
@@ -107,6 +109,35 @@ pub fn without_commands<W: Write>(
     result
 }
 
+/// Whether `c` must not reach a screen as is: a control character other than tab and line
+/// feed (C0, DEL, C1: a CR rewrites the line, an ESC drives the terminal), or a
+/// bidirectional override, isolate or mark, which makes text read differently from what it
+/// contains. The one rule for every sink: log ([`inert`]), annotations and the job summary.
+pub fn is_unsafe_to_show(c: char) -> bool {
+    (c.is_control() && c != '\n' && c != '\t') || is_bidi_control(c)
+}
+
+fn push_escaped(out: &mut String, c: char) {
+    out.push_str(&format!("\\u{{{:x}}}", c as u32));
+}
+
+/// `text` with every [`is_unsafe_to_show`] character shown as `\u{...}`; tabs and line breaks
+/// are kept, for text that may span lines (annotations, code blocks of the job summary).
+pub fn escape_controls(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(is_unsafe_to_show) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut shown = String::with_capacity(text.len() + 16);
+    for c in text.chars() {
+        if is_unsafe_to_show(c) {
+            push_escaped(&mut shown, c);
+        } else {
+            shown.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(shown)
+}
+
 /// Renders untrusted text on a single line: control characters (CR, LF, ESC, ...) are shown as
 /// escapes, so a value can neither start a new log line nor move the terminal cursor; and at
 /// most [`DISPLAY_LIMIT`] characters of it, so a crafted value cannot flood the log.
@@ -124,18 +155,17 @@ pub fn inert(text: &str) -> String {
             '\r' => shown.push_str("\\r"),
             '\t' => shown.push_str("\\t"),
             '\\' => shown.push_str("\\\\"),
-            c if c.is_control() || is_bidi_control(c) => {
-                shown.push_str(&format!("\\u{{{:x}}}", c as u32));
-            }
+            c if is_unsafe_to_show(c) => push_escaped(&mut shown, c),
             c => shown.push(c),
         }
     }
     shown
 }
 
-/// Bidirectional overrides can make a log line read differently from what it contains.
+/// Bidirectional embeddings, overrides and isolates (U+202A-U+202E, U+2066-U+2069) and the
+/// left-to-right, right-to-left and Arabic letter marks.
 fn is_bidi_control(c: char) -> bool {
-    matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{200e}' | '\u{200f}')
+    matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{200e}' | '\u{200f}' | '\u{61c}')
 }
 
 #[cfg(test)]
@@ -210,6 +240,37 @@ mod tests {
         assert_eq!(inert("a\r\x1b[2Jb"), "a\\r\\u{1b}[2Jb");
         assert_eq!(inert("\u{202e}evil"), "\\u{202e}evil");
         assert_eq!(inert("feature/ünï"), "feature/ünï");
+    }
+
+    #[test]
+    fn every_sink_escapes_controls_and_bidi_characters() {
+        let hostile = [
+            '\u{1}', '\u{1b}', '\r', '\u{7f}', '\u{80}', '\u{85}', '\u{9b}', '\u{9f}', '\u{202a}',
+            '\u{202e}', '\u{2066}', '\u{2069}', '\u{200e}', '\u{200f}', '\u{61c}',
+        ];
+        for c in hostile {
+            let text = format!("main{c}niam");
+            let escaped = format!("main\\u{{{:x}}}niam", c as u32);
+            let line = written(|w| annotation(w, Level::Error, &text, &format!("{text}\nnext")));
+            assert!(!line.contains(c), "{c:?} raw in {line:?}");
+            assert_eq!(
+                line,
+                format!(
+                    "::error title={}::{escaped}%0Anext\n",
+                    escape_property(&inert(&text))
+                )
+            );
+            assert!(!inert(&text).contains(c));
+            if c != '\r' {
+                assert_eq!(inert(&text), escaped);
+            }
+            assert_eq!(escape_controls(&text), escaped);
+        }
+        // Tabs and line breaks are text, and the rest of Unicode is shown as it is.
+        assert_eq!(
+            escape_controls("a\tb\nc ünï \u{202e}"),
+            "a\tb\nc ünï \\u{202e}"
+        );
     }
 
     #[test]

@@ -14,43 +14,94 @@ use crate::pattern::PatternSet;
 use crate::request::RetryPolicy;
 use crate::secret::Secret;
 
+/// The action's inputs, as `action.yml` declares them (a test keeps the two equal). Any other
+/// `INPUT_*` variable is a misspelt input, refused rather than ignored: ignoring it would
+/// drop the check it was meant to carry and pass the step.
+pub const INPUTS: &[&str] = &[
+    "audience",
+    "subject-pattern",
+    "fail-on-mismatch",
+    "provider",
+    "claims",
+    "issuer",
+    "job-environment",
+    "verify-signature",
+    "trust-policy",
+    "trust-policy-format",
+    "summary",
+    "timeout",
+    "max-attempts",
+];
+
+/// `with:` keys that a `uses: docker://` step gives to the runner itself (the container's
+/// arguments and entrypoint), which the runner may pass on as `INPUT_*` too: not typos.
+const DOCKER_STEP_KEYS: &[&str] = &["args", "entrypoint"];
+
 /// A snapshot of environment variables.
 #[derive(Clone, Default)]
-pub struct Env(BTreeMap<String, String>);
+pub struct Env {
+    vars: BTreeMap<String, String>,
+    /// `INPUT_*` variables whose name or value is not valid Unicode (names shown lossily):
+    /// they cannot be read, and the check such an input carries must not vanish with it.
+    unreadable_inputs: Vec<String>,
+}
 
 impl std::fmt::Debug for Env {
     // The environment holds the request token: list names only.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_set().entries(self.0.keys()).finish()
+        f.debug_set().entries(self.vars.keys()).finish()
     }
 }
 
 impl Env {
-    /// Reads the process environment. Variables that are not valid Unicode are skipped.
+    /// Reads the process environment. Variables that are not valid Unicode are skipped, and
+    /// the names of such `INPUT_*` variables are kept so that [`ActionConfig::from_env`]
+    /// refuses them.
     pub fn from_process() -> Self {
-        Self(
-            std::env::vars_os()
-                .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
-                .collect(),
-        )
+        Self::from_os_pairs(std::env::vars_os())
+    }
+
+    /// Builds a snapshot from OS strings, as [`Env::from_process`] does.
+    pub fn from_os_pairs(
+        pairs: impl IntoIterator<Item = (std::ffi::OsString, std::ffi::OsString)>,
+    ) -> Self {
+        let mut env = Self::default();
+        for (k, v) in pairs {
+            match (k.into_string(), v.into_string()) {
+                (Ok(k), Ok(v)) => {
+                    env.vars.insert(k, v);
+                }
+                (k, _) => {
+                    let name = match k {
+                        Ok(k) => k,
+                        Err(k) => k.to_string_lossy().into_owned(),
+                    };
+                    if name.starts_with("INPUT_") {
+                        env.unreadable_inputs.push(name);
+                    }
+                }
+            }
+        }
+        env
     }
 
     /// Builds a snapshot from pairs (for tests and library callers).
     pub fn from_pairs<K: Into<String>, V: Into<String>>(
         pairs: impl IntoIterator<Item = (K, V)>,
     ) -> Self {
-        Self(
-            pairs
+        Self {
+            vars: pairs
                 .into_iter()
                 .map(|(k, v)| (k.into(), v.into()))
                 .collect(),
-        )
+            unreadable_inputs: Vec::new(),
+        }
     }
 
     /// A variable's value; an empty value counts as unset, as the runner passes unset inputs
     /// as empty strings.
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.0
+        self.vars
             .get(name)
             .map(String::as_str)
             .filter(|v| !v.is_empty())
@@ -66,6 +117,77 @@ impl Env {
 /// The environment variable the runner uses for an input.
 pub fn input_variable(name: &str) -> String {
     format!("INPUT_{}", name.replace(' ', "_").to_uppercase())
+}
+
+/// Refuses `INPUT_*` variables that cannot be read or that name no input of the action.
+/// An empty unknown variable is refused too: `with: { subject-patterns: "" }` is as much a
+/// typo as a filled one.
+fn check_input_names(env: &Env) -> Result<(), InputError> {
+    if let Some(name) = env.unreadable_inputs.first() {
+        return Err(InputError::NotUnicode {
+            name: input_name(name),
+        });
+    }
+    let known: Vec<String> = INPUTS
+        .iter()
+        .chain(DOCKER_STEP_KEYS)
+        .map(|i| input_variable(i))
+        .collect();
+    match env
+        .vars
+        .keys()
+        .filter(|k| k.starts_with("INPUT_"))
+        .find(|k| !known.contains(k))
+    {
+        Some(variable) => Err(InputError::Unknown {
+            name: input_name(variable),
+            variable: variable.clone(),
+            suggestion: suggest_input(variable),
+        }),
+        None => Ok(()),
+    }
+}
+
+/// The input name a variable stands for, as a workflow would write it.
+fn input_name(variable: &str) -> String {
+    variable
+        .strip_prefix("INPUT_")
+        .unwrap_or(variable)
+        .to_lowercase()
+}
+
+/// The known input a misspelt variable most likely meant: the same name up to case, `_`
+/// versus `-` and a plural `s`, else the closest within two edits.
+fn suggest_input(variable: &str) -> Option<&'static str> {
+    let normal = |name: &str| {
+        let name = name.to_lowercase().replace(['_', ' '], "-");
+        name.strip_suffix('s').map(str::to_owned).unwrap_or(name)
+    };
+    let wanted = normal(&input_name(variable));
+    INPUTS
+        .iter()
+        .map(|known| (edit_distance(&normal(known), &wanted), *known))
+        .filter(|(d, _)| *d <= 2)
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, known)| known)
+}
+
+/// Levenshtein distance, by characters.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let above = row[j + 1];
+            row[j + 1] = (above + 1)
+                .min(row[j] + 1)
+                .min(diagonal + usize::from(ca != *cb));
+            diagonal = above;
+        }
+    }
+    row[b.len()]
 }
 
 /// An input value that cannot be used.
@@ -88,6 +210,22 @@ pub enum InputError {
         value: String,
         /// What is allowed.
         expected: &'static str,
+    },
+    /// An `INPUT_*` variable that is not an input of the action (a misspelling).
+    #[error("input `{name}` (variable `{variable}`) is not an input of oidc-preflight{}", suggestion.map(|s| format!(": did you mean `{s}`?")).unwrap_or_default())]
+    Unknown {
+        /// The input as the workflow spelt it (lower-cased, as the runner upper-cases it).
+        name: String,
+        /// The variable it arrived in.
+        variable: String,
+        /// The input it most likely meant.
+        suggestion: Option<&'static str>,
+    },
+    /// An input whose name or value is not valid UTF-8.
+    #[error("input `{name}` is not valid UTF-8, so it cannot be read")]
+    NotUnicode {
+        /// The input (invalid bytes shown as U+FFFD).
+        name: String,
     },
     /// Any other unusable input, with its own hint.
     #[error("input `{name}` is invalid: {reason}")]
@@ -114,6 +252,18 @@ impl InputError {
             InputError::OutOfRange { name, expected, .. } => {
                 format!("set `{name}` to {expected}, or remove it to use the default")
             }
+            InputError::Unknown {
+                name, suggestion, ..
+            } => match suggestion {
+                Some(s) => format!("rename `{name}` to `{s}` in the step's `with:` block"),
+                None => format!(
+                    "remove `{name}` from the step's `with:` block (or the `INPUT_` variable from `env:`); the inputs are: {}",
+                    INPUTS.join(", ")
+                ),
+            },
+            InputError::NotUnicode { name } => format!(
+                "write `{name}` as UTF-8 text; the check it carries cannot run otherwise"
+            ),
         }
     }
 }
@@ -153,6 +303,7 @@ pub struct ActionConfig {
 impl ActionConfig {
     /// Resolves the configuration; fails only on inputs that cannot be parsed.
     pub fn from_env(env: &Env) -> Result<Self, InputError> {
+        check_input_names(env)?;
         let mut retry = RetryPolicy::default();
         if let Some(raw) = env.input("timeout") {
             let secs = parse_number::<f64>("timeout", raw, "a number of seconds from 1 to 600")
@@ -340,6 +491,7 @@ fn in_range<T: PartialOrd>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::{Error, ExitStatus};
 
     #[test]
     fn input_names_follow_the_runner() {
@@ -407,6 +559,90 @@ mod tests {
             assert!(err.to_string().contains(&input), "{err}");
             assert!(!err.hint().is_empty());
         }
+    }
+
+    #[test]
+    fn misspelt_inputs_are_refused_with_the_input_meant() {
+        for (var, value, meant) in [
+            (
+                "INPUT_SUBJECT-PATTERNS",
+                "repo:a/b:*",
+                Some("subject-pattern"),
+            ),
+            (
+                "INPUT_SUBJECT_PATTERN",
+                "repo:a/b:*",
+                Some("subject-pattern"),
+            ),
+            (
+                "INPUT_SUBJECT-PATERN",
+                "repo:a/b:*",
+                Some("subject-pattern"),
+            ),
+            ("INPUT_CLAIM", "environment=prod", Some("claims")),
+            ("INPUT_FAIL_ON_MISMATCH", "true", Some("fail-on-mismatch")),
+            ("INPUT_TRUST-POLICIES", "p.json", Some("trust-policy")),
+            // Empty is still a typo: the check it was meant to carry is gone all the same.
+            ("INPUT_SUBJECT-PATTERNS", "", Some("subject-pattern")),
+            ("INPUT_ROLE-TO-ASSUME", "arn:aws:iam::1:role/x", None),
+        ] {
+            let err = ActionConfig::from_env(&Env::from_pairs([
+                (var, value),
+                ("INPUT_AUDIENCE", "sts.amazonaws.com"),
+            ]))
+            .unwrap_err();
+            assert_eq!(
+                err,
+                InputError::Unknown {
+                    name: var.trim_start_matches("INPUT_").to_lowercase(),
+                    variable: var.to_owned(),
+                    suggestion: meant
+                },
+                "{var}"
+            );
+            let shown = format!("{err} {}", err.hint());
+            match meant {
+                Some(m) => assert!(shown.contains(&format!("did you mean `{m}`?")), "{shown}"),
+                None => assert!(
+                    shown.contains("subject-pattern, fail-on-mismatch"),
+                    "{shown}"
+                ),
+            }
+            assert_eq!(Error::from(err).exit_status(), ExitStatus::Usage);
+        }
+    }
+
+    #[test]
+    fn every_known_input_is_accepted() {
+        let env = Env::from_pairs(INPUTS.iter().map(|i| (input_variable(i), String::new())));
+        ActionConfig::from_env(&env).unwrap();
+        // A docker:// step's `with: { args: ..., entrypoint: ... }` belong to the runner.
+        let env = Env::from_pairs([("INPUT_ARGS", "action"), ("INPUT_ENTRYPOINT", "")]);
+        ActionConfig::from_env(&env).unwrap();
+    }
+
+    #[test]
+    fn non_unicode_inputs_are_refused_not_dropped() {
+        use std::ffi::OsString;
+        use std::os::unix::ffi::OsStringExt;
+        let env = Env::from_os_pairs([
+            (
+                OsString::from("INPUT_SUBJECT-PATTERN"),
+                OsString::from_vec(b"repo:a/\xff:*".to_vec()),
+            ),
+            (OsString::from("HOME"), OsString::from("/root")),
+            // Not an input: skipped as before.
+            (OsString::from("LANG_X"), OsString::from_vec(vec![0xff])),
+        ]);
+        assert_eq!(env.get("HOME"), Some("/root"));
+        let err = ActionConfig::from_env(&env).unwrap_err();
+        assert_eq!(
+            err,
+            InputError::NotUnicode {
+                name: "subject-pattern".into()
+            }
+        );
+        assert!(err.to_string().contains("not valid UTF-8"), "{err}");
     }
 
     #[test]

@@ -62,6 +62,17 @@ pub struct Expectations {
 }
 
 impl Expectations {
+    /// Whether any check was asked for: a subject pattern, a claim, an audience, an issuer, a
+    /// provider or a job environment. (Trust policies are counted by [`crate::trust::apply`].)
+    pub fn requests_a_check(&self) -> bool {
+        !self.subject_patterns.is_empty()
+            || !self.claims.is_empty()
+            || self.audience.is_some()
+            || self.issuer.is_some()
+            || self.consumer.is_some()
+            || self.job_environment.is_some()
+    }
+
     /// The audience the consumer will accept: the explicit one, else the consumer's default.
     pub fn expected_audience(&self) -> Option<String> {
         self.audience.clone().or_else(|| {
@@ -100,6 +111,46 @@ pub struct Analysis {
     pub signature: Option<String>,
     /// The trust policy documents' verdicts, when any were given.
     pub policies: Vec<crate::trust::PolicyOutcome>,
+    /// Whether the user asked for any check (see [`Expectations::requests_a_check`]; a trust
+    /// policy counts too). Without one, a clean run has proved nothing.
+    pub checks_requested: bool,
+    /// The signature verified with the issuer's keys (false when not checked).
+    pub signature_valid: bool,
+}
+
+/// The outcome of a run: the one source for the log's and the summary's verdict line, the
+/// `matched` output, the JSON report and the exit status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// Every requested check held.
+    Passed,
+    /// A check failed (an error finding).
+    Failed,
+    /// No error, but no check was requested either: the claims were only printed. Not a
+    /// pass, so that `matched == 'true'` cannot gate a deploy on a run that checked nothing.
+    NothingChecked,
+}
+
+impl Verdict {
+    /// The `matched` output and the JSON report's `passed`: true only for a real pass.
+    pub fn matched(self) -> bool {
+        self == Verdict::Passed
+    }
+
+    /// Whether the step fails (with `fail-on-mismatch`): only for a failed check. Printing
+    /// the claims is what a run without checks is for, so it exits 0.
+    pub fn failed(self) -> bool {
+        self == Verdict::Failed
+    }
+
+    /// The JSON report's `verdict`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Passed => "passed",
+            Verdict::Failed => "failed",
+            Verdict::NothingChecked => "nothing-checked",
+        }
+    }
 }
 
 impl Analysis {
@@ -110,9 +161,36 @@ impl Analysis {
         self.findings.sort_by_key(|f| f.severity);
     }
 
-    /// True when every requested check passed (no error finding).
+    /// The verdict: failed on any error finding, else passed if a check was requested.
+    pub fn verdict(&self) -> Verdict {
+        if crate::findings::any_error(&self.findings) {
+            Verdict::Failed
+        } else if self.checks_requested {
+            Verdict::Passed
+        } else {
+            Verdict::NothingChecked
+        }
+    }
+
+    /// True when checks were requested and every one passed: [`Verdict::matched`].
     pub fn passed(&self) -> bool {
-        !crate::findings::any_error(&self.findings)
+        self.verdict().matched()
+    }
+
+    /// The verdict in words, for the log and the summary.
+    pub fn verdict_text(&self) -> String {
+        match self.verdict() {
+            Verdict::Passed => "passed".to_owned(),
+            Verdict::Failed => "FAILED".to_owned(),
+            Verdict::NothingChecked => format!(
+                "claims printed; nothing was checked ({})",
+                if self.signature_valid {
+                    "the signature verified"
+                } else {
+                    "the signature was not verified"
+                }
+            ),
+        }
     }
 
     /// The suggested pattern output: a wildcard variant in the user's style, else the exact sub.
@@ -168,6 +246,8 @@ pub fn analyze(claims: &Claims, expect: &Expectations, clock: Clock) -> Analysis
         snippets,
         signature: None,
         policies: Vec::new(),
+        checks_requested: expect.requests_a_check(),
+        signature_valid: false,
     }
 }
 

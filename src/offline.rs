@@ -165,6 +165,7 @@ pub async fn run_check<O: Write, E: Write>(
     match &result {
         Some(result) => {
             analysis.signature = Some(crate::describe_signature(result));
+            analysis.signature_valid = result.is_ok();
             if let Some(finding) =
                 diagnose::signature_finding(result, &analysis.findings, Surface::Check)
             {
@@ -275,7 +276,10 @@ impl<'a> From<&'a trust::PolicyOutcome> for JsonPolicy<'a> {
 /// The JSON report of `--format json`.
 #[derive(Serialize)]
 struct JsonReport<'a> {
+    /// True only when checks were requested and all held (as the `matched` output).
     passed: bool,
+    /// `passed`, `failed` or `nothing-checked`.
+    verdict: &'static str,
     predicted_for: Option<&'a str>,
     subject: Option<&'a str>,
     subject_form: &'a str,
@@ -303,6 +307,7 @@ fn emit<O: Write, E: Write>(
         Format::Json => {
             let report = JsonReport {
                 passed: analysis.passed(),
+                verdict: analysis.verdict().as_str(),
                 predicted_for: analysis.predicted_for.as_deref(),
                 subject: analysis.claims.subject(),
                 subject_form: analysis.subject_form.kind(),
@@ -325,7 +330,7 @@ fn emit<O: Write, E: Write>(
     };
     match written {
         Err(e) => fail(&Error::Io(e), sink),
-        Ok(()) if analysis.passed() => ExitStatus::Success,
+        Ok(()) if !analysis.verdict().failed() => ExitStatus::Success,
         Ok(()) => ExitStatus::CheckFailed,
     }
 }

@@ -156,7 +156,7 @@ pub fn write_report(
             }
         }
     }
-    let failed = !analysis.passed();
+    let failed = analysis.verdict().failed();
     if failed && !analysis.suggestions.is_empty() {
         writeln!(out, "Patterns that match this subject (narrowest first):")?;
         for s in &analysis.suggestions {
@@ -189,7 +189,7 @@ pub fn write_report(
     writeln!(
         out,
         "Verdict: {} ({} error(s), {} warning(s), {} notice(s))",
-        if failed { "FAILED" } else { "passed" },
+        analysis.verdict_text(),
         count(Severity::Error),
         count(Severity::Warning),
         count(Severity::Notice)

@@ -224,6 +224,22 @@ pub(crate) fn check_transport(url: &Url) -> Result<(), RequestError> {
 /// downgrade to plain http, and no bearer header carried to another host (reqwest drops
 /// `Authorization` when a redirect changes scheme, host or port).
 pub fn http_client() -> Result<reqwest::Client, RequestError> {
+    client_builder()
+        .build()
+        .map_err(|e| RequestError::Client(e.to_string()))
+}
+
+/// [`http_client`] without any proxy, for a plain http (loopback) token URL: through an
+/// `HTTP_PROXY` or `ALL_PROXY` the bearer header would reach the proxy in clear. Over https
+/// the proxy only relays a CONNECT tunnel, so the bearer stays encrypted and the proxy is kept.
+fn direct_http_client() -> Result<reqwest::Client, RequestError> {
+    client_builder()
+        .no_proxy()
+        .build()
+        .map_err(|e| RequestError::Client(e.to_string()))
+}
+
+fn client_builder() -> reqwest::ClientBuilder {
     let redirects = reqwest::redirect::Policy::custom(|attempt| {
         if attempt.previous().len() >= 5 {
             attempt.error("too many redirects")
@@ -237,8 +253,6 @@ pub fn http_client() -> Result<reqwest::Client, RequestError> {
         .redirect(redirects)
         .connect_timeout(Duration::from_secs(10))
         .user_agent(concat!("oidc-preflight/", env!("CARGO_PKG_VERSION")))
-        .build()
-        .map_err(|e| RequestError::Client(e.to_string()))
 }
 
 /// Why [`get_with_retries`] produced no usable answer, apart from the caller's own parse
@@ -287,6 +301,14 @@ pub async fn fetch_token(
     report: &mut dyn FnMut(&AttemptReport),
 ) -> Result<Secret, RequestError> {
     let url = request_url(&request.url, request.audience.as_deref())?;
+    // Decided here, where the bearer is attached, whatever client the caller passed.
+    let direct;
+    let client = if url.scheme() == "http" {
+        direct = direct_http_client()?;
+        &direct
+    } else {
+        client
+    };
     let build = || {
         client
             .get(url.clone())
@@ -532,13 +554,105 @@ fn token_from_body(body: &[u8]) -> Result<Secret, RequestError> {
     }
 }
 
-/// `text` with every occurrence of `secret` replaced by `***`, as the runner's mask would.
-fn redact(text: String, secret: &Secret) -> String {
-    if secret.is_empty() {
-        text
-    } else {
-        text.replace(secret.reveal(), "***")
+/// Shortest run of the request token (or of one of its encodings) that is redacted. A server
+/// may echo the token cut, quoted, inside a longer word or encoded, so whole-token replacement
+/// is not enough. Eight characters of a token's alphabet carry about 48 bits: a shorter
+/// fragment left visible tells an attacker little about a token of hundreds of characters,
+/// while a body's own words almost never share 8 characters in a row with a random token, so
+/// the message stays readable. A token shorter than this is redacted whole.
+const REDACT_RUN: usize = 8;
+
+/// The forms in which a server may echo `secret`: as is, percent-encoded (upper- and
+/// lower-case hex; `encodeURIComponent`'s set and every non-alphanumeric), and in standard
+/// and URL-safe base64 at each of the 3 alignments (the token may sit at any byte offset of
+/// an encoded `user:token` or JSON). Base64 characters that also depend on the bytes before
+/// the token are dropped, so every kept character encodes token bits only.
+fn secret_forms(secret: &str) -> Vec<String> {
+    use base64::engine::general_purpose::{STANDARD_NO_PAD, URL_SAFE_NO_PAD};
+    use base64::Engine;
+    let mut forms = vec![secret.to_owned()];
+    for set in [NON_ALPHANUMERIC, URI_COMPONENT] {
+        let upper = utf8_percent_encode(secret, set).to_string();
+        // Lower-case hex: only the two digits after each `%`.
+        let mut lower = String::with_capacity(upper.len());
+        let mut hex_left = 0;
+        for c in upper.chars() {
+            if c == '%' {
+                hex_left = 2;
+                lower.push(c);
+            } else if hex_left > 0 {
+                hex_left -= 1;
+                lower.push(c.to_ascii_lowercase());
+            } else {
+                lower.push(c);
+            }
+        }
+        forms.push(upper);
+        forms.push(lower);
     }
+    for offset in 0..3 {
+        let mut bytes = vec![0u8; offset];
+        bytes.extend_from_slice(secret.as_bytes());
+        // 6 bits a character: characters 0..ceil(8 * offset / 6) see a prefix byte.
+        let skip = (8 * offset).div_ceil(6);
+        for engine in [STANDARD_NO_PAD, URL_SAFE_NO_PAD] {
+            forms.push(
+                engine
+                    .encode(&bytes)
+                    .get(skip..)
+                    .unwrap_or_default()
+                    .to_owned(),
+            );
+        }
+    }
+    forms.sort();
+    forms.dedup();
+    forms
+}
+
+/// `text` with every run of at least [`REDACT_RUN`] characters that occurs in `secret` or in
+/// one of its [`secret_forms`] replaced by `***`; a shorter secret is replaced where it occurs
+/// whole. Linear in the sizes: each form's windows of [`REDACT_RUN`] bytes go into a set, and
+/// every byte of `text` in a window found there is redacted (so is a run whose every window
+/// occurs in the token without the whole run occurring: more redaction, never less).
+fn redact(text: String, secret: &Secret) -> String {
+    let secret = secret.reveal();
+    if secret.is_empty() {
+        return text;
+    }
+    if secret.len() < REDACT_RUN {
+        return text.replace(secret, "***");
+    }
+    let forms = secret_forms(secret);
+    let windows: std::collections::HashSet<&[u8]> = forms
+        .iter()
+        .flat_map(|f| f.as_bytes().windows(REDACT_RUN))
+        .collect();
+    let bytes = text.as_bytes();
+    let mut hidden = vec![false; bytes.len()];
+    for (at, window) in bytes.windows(REDACT_RUN).enumerate() {
+        if windows.contains(window) {
+            hidden[at..at + REDACT_RUN].fill(true);
+        }
+    }
+    if !hidden.contains(&true) {
+        return text;
+    }
+    // Whole characters: a window may begin or end inside a multi-byte one.
+    let mut shown = String::with_capacity(text.len());
+    let mut in_run = false;
+    for (at, c) in text.char_indices() {
+        if hidden[at..at + c.len_utf8()].contains(&true) {
+            if !in_run {
+                shown.push_str("***");
+            }
+            in_run = true;
+        } else {
+            in_run = false;
+            shown.push(c);
+        }
+    }
+    shown
 }
 
 /// GitHub's explanation from an error body: the `message` field of a JSON body, or the text.
@@ -655,6 +769,101 @@ mod tests {
         let shown = error_message(body.as_bytes(), &bearer).unwrap();
         assert!(!shown.contains("eyJhbGciOiJ"), "{shown}");
         assert!(shown.ends_with(" ***"), "{shown}");
+    }
+
+    /// A request token as GitHub issues them: long, JWT-like, with `.` `-` `_`.
+    const BEARER: &str = "eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9.eyJydW4iOiI0MiIsInNjcCI6IkFjdGlvbnMuUmVzdWx0cyJ9.c2ln-_x";
+
+    fn b64(engine: base64::engine::GeneralPurpose, bytes: &[u8]) -> String {
+        use base64::Engine;
+        engine.encode(bytes)
+    }
+
+    #[test]
+    fn echoed_pieces_and_encodings_of_the_bearer_are_redacted() {
+        use base64::engine::general_purpose::{STANDARD, URL_SAFE};
+        let bearer = Secret::new(BEARER);
+        let encoded = utf8_percent_encode(BEARER, NON_ALPHANUMERIC).to_string();
+        for (name, echoed) in [
+            ("whole", BEARER.to_owned()),
+            ("quoted prefix", format!("'{}'", &BEARER[..30])),
+            ("suffix", BEARER[70..].to_owned()),
+            ("middle, 8 characters", BEARER[40..48].to_owned()),
+            ("base64", b64(STANDARD, BEARER.as_bytes())),
+            (
+                "base64 user:token",
+                b64(STANDARD, format!("x:{BEARER}").as_bytes()),
+            ),
+            (
+                "base64 offset 2",
+                b64(STANDARD, format!("ab{BEARER}").as_bytes()),
+            ),
+            (
+                "url-safe base64",
+                b64(URL_SAFE, format!("a{BEARER}").as_bytes()),
+            ),
+            (
+                "base64 of a piece",
+                b64(STANDARD, &BEARER.as_bytes()[10..60]),
+            ),
+            ("percent-encoded", encoded.clone()),
+            (
+                "percent-encoded, lower-case hex",
+                encoded.replace("%2E", "%2e").replace("%5F", "%5f"),
+            ),
+            (
+                "encodeURIComponent",
+                utf8_percent_encode(BEARER, URI_COMPONENT).to_string(),
+            ),
+        ] {
+            let body = format!("{{\"message\":\"token {echoed} is not valid\"}}");
+            let shown = error_message(body.as_bytes(), &bearer).unwrap();
+            assert!(
+                shown.starts_with("token ") && shown.ends_with(" is not valid"),
+                "{name}: {shown}"
+            );
+            assert!(shown.contains("***"), "{name}: {shown}");
+            // At most the few base64 characters that mix in a neighbour's bits are left.
+            let left = shown.len() - "token *** is not valid".len();
+            assert!(left <= 4, "{name}: {shown}");
+        }
+        // Ordinary words, and fragments shorter than 8 characters, stay readable.
+        let body = format!("bearer for run {} expired: invalid JWT", &BEARER[..7]);
+        assert_eq!(error_message(body.as_bytes(), &bearer).unwrap(), body);
+        // A short token is redacted where it occurs whole.
+        let short = Secret::new("s3cr3t");
+        assert_eq!(error_message(b"bad s3cr3t!", &short).unwrap(), "bad ***!");
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn no_run_of_8_from_the_bearer_or_its_encodings_survives(
+            bearer in "[A-Za-z0-9._~+/=-]{8,120}",
+            start in 0usize..120,
+            len in 8usize..120,
+            form in 0usize..4,
+            offset in 0usize..3,
+            before in "[ a-z:\"']{0,20}",
+            after in "[ a-z:\"']{0,20}",
+        ) {
+            use base64::engine::general_purpose::{STANDARD, URL_SAFE};
+            let start = start % (bearer.len() - 7);
+            let piece = &bearer[start..(start + len).min(bearer.len())];
+            let padded = format!("{}{piece}", "x".repeat(offset));
+            let echoed = match form {
+                0 => piece.to_owned(),
+                1 => b64(STANDARD, padded.as_bytes()),
+                2 => b64(URL_SAFE, padded.as_bytes()),
+                _ => utf8_percent_encode(piece, NON_ALPHANUMERIC).to_string(),
+            };
+            let shown = redact(format!("{before}{echoed}{after}"), &Secret::new(bearer.clone()));
+            for f in secret_forms(&bearer) {
+                for w in f.as_bytes().windows(REDACT_RUN) {
+                    let w = std::str::from_utf8(w).unwrap();
+                    proptest::prop_assert!(!shown.contains(w), "{w} of {f} in {shown}");
+                }
+            }
+        }
     }
 
     fn fast_policy() -> RetryPolicy {

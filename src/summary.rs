@@ -1,12 +1,13 @@
 //! The job summary (`GITHUB_STEP_SUMMARY`): verdict, claims table, findings with hints, and
 //! the snippets in collapsed sections. Every untrusted value is rendered inert: control
 //! characters escaped, then every ASCII punctuation character written as an HTML entity, so no
-//! Markdown or HTML in a claim value can take effect, and a `|` cannot split a table cell.
+//! Markdown or HTML in a claim value can take effect, and a `|` cannot split a table cell;
+//! and an empty HTML comment before each `@`, `:` and `.`, so that no GFM autolink forms.
 
 use std::io::{self, Write};
 
-use crate::commands::{inert, shorten, DISPLAY_LIMIT};
-use crate::diagnose::Analysis;
+use crate::commands::{escape_controls, inert, shorten, DISPLAY_LIMIT};
+use crate::diagnose::{Analysis, Verdict};
 use crate::findings::Severity;
 
 /// Claims shown in the table, in order; the rest are in the JSON section.
@@ -27,10 +28,25 @@ const TABLE_CLAIMS: &[&str] = &[
     "exp",
 ];
 
+/// Breaks a run of text in two for the Markdown parser and shows nothing: GitHub drops
+/// comments from the rendered summary.
+pub const BREAK: &str = "<!---->";
+
 /// Escapes untrusted text for Markdown and HTML.
+///
+/// Entities are not enough against GFM's autolinks (`www.`, `http://`, `https://`,
+/// `mailto:`, `xmpp:`, bare e-mail addresses): the parser decodes them into the same text
+/// the autolinker then scans, so a branch `security@evil.example` would become a `mailto:`
+/// link. Each of these needs an `@`, a `:` or a `.` inside one run of text, so a [`BREAK`]
+/// before every one of them leaves nothing to link, inside `<code>` as well (HTML code tags do
+/// not stop autolinks). Zero-width characters would do too, but would be copied along with
+/// the value.
 pub fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in inert(text).chars() {
+        if matches!(c, '@' | ':' | '.') {
+            out.push_str(BREAK);
+        }
         if c.is_ascii_punctuation() {
             out.push_str(&format!("&#{};", c as u32));
         } else {
@@ -65,11 +81,12 @@ fn escape_message(text: &str) -> String {
 }
 
 /// A fenced code block whose fence is longer than any run of backticks inside, so the content
-/// cannot close it. Lines longer than [`DISPLAY_LIMIT`] characters are shortened.
+/// cannot close it. Lines longer than [`DISPLAY_LIMIT`] characters are shortened, and control
+/// and bidirectional characters are shown escaped, as everywhere else.
 fn fenced(lang: &str, body: &str) -> String {
     let body: Vec<_> = body
         .lines()
-        .map(|line| shorten(line, DISPLAY_LIMIT))
+        .map(|line| escape_controls(&shorten(line, DISPLAY_LIMIT)).into_owned())
         .collect();
     let body = body.join("\n");
     let longest = body.split(|c| c != '`').map(str::len).max().unwrap_or(0);
@@ -106,11 +123,11 @@ pub fn write_summary(out: &mut impl Write, analysis: &Analysis) -> io::Result<()
     )
 }
 
-fn verdict(analysis: &Analysis) -> &'static str {
-    if analysis.passed() {
-        "✅ OIDC preflight passed"
-    } else {
-        "❌ OIDC preflight failed"
+fn verdict(analysis: &Analysis) -> String {
+    match analysis.verdict() {
+        Verdict::Passed => "✅ OIDC preflight passed".to_owned(),
+        Verdict::Failed => "❌ OIDC preflight failed".to_owned(),
+        Verdict::NothingChecked => format!("ℹ️ OIDC preflight: {}", analysis.verdict_text()),
     }
 }
 
@@ -219,7 +236,8 @@ mod tests {
 
     #[test]
     fn escape_neutralizes_markdown_and_html() {
-        let e = escape("a|b `c` <script>x</script> **d** [l](u) &amp;\n::x");
+        // The breaks are this module's own markup; what is left must hold no live character.
+        let e = escape("a|b `c` <script>x</script> **d** [l](u) &amp;\n::x").replace(BREAK, "");
         for bad in ["|", "`", "<", ">", "*", "[", "](", "&amp;", "\n"] {
             assert!(!e.contains(bad), "{bad:?} in {e}");
         }
@@ -230,7 +248,7 @@ mod tests {
     fn messages_show_code_spans_only_when_backticks_pair() {
         assert_eq!(
             escape_message("sub `a:b` is"),
-            "sub <code>a&#58;b</code> is"
+            "sub <code>a<!---->&#58;b</code> is"
         );
         assert_eq!(escape_message("odd `a`b` x"), "odd &#96;a&#96;b&#96; x");
     }

@@ -251,6 +251,8 @@ pub fn apply(analysis: &mut crate::diagnose::Analysis, loaded: &[LoadedPolicy]) 
         analysis.add(finding);
     }
     analysis.policies = outcomes;
+    // A trust policy given is a check requested, even should it hold no statement.
+    analysis.checks_requested |= !loaded.is_empty();
 }
 
 #[cfg(test)]

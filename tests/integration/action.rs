@@ -148,10 +148,11 @@ async fn no_audience_input_sends_no_audience_parameter() {
     let requests = provider.server.received_requests().await.unwrap();
     assert_eq!(requests[0].url.query(), Some("api-version=2.0"));
     assert_eq!(run.output("audience"), Some("https://github.com/octo-org"));
+    // Fail closed: with no check requested the run proves nothing, so it is not `matched`.
     assert_eq!(
         run.output("matched"),
-        Some("true"),
-        "no check requested counts as matched"
+        Some("false"),
+        "no check requested is not matched"
     );
 }
 

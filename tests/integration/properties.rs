@@ -268,7 +268,8 @@ proptest! {
 
     #[test]
     fn escaped_summary_text_has_no_markup(text in hostile_text()) {
-        let escaped = summary::escape(&text);
+        // The autolink breaks are the escaper's own markup; nothing else may be live.
+        let escaped = summary::escape(&text).replace(summary::BREAK, "");
         for c in ['<', '>', '|', '`', '*', '_', '[', ']', '\n', '\r'] {
             prop_assert!(!escaped.contains(c), "{:?} in {:?}", c, escaped);
         }

@@ -553,7 +553,11 @@ async fn the_binary_input_is_used_as_given_and_checked() {
     let provider = provider().await;
     let env = fixture.env(&server.base(), None, Some(&provider));
     let real = env!("CARGO_BIN_EXE_oidc-preflight");
-    let run = tokio::task::block_in_place(|| fixture.run(&env, &[("binary", real)]));
+    let with = [
+        ("binary", real),
+        ("subject-pattern", "repo:octo-org/octo-repo:*"),
+    ];
+    let run = tokio::task::block_in_place(|| fixture.run(&env, &with));
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_eq!(source(&run), "input");
     assert_eq!(run.outputs["matched"], "true");

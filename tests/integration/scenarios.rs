@@ -5,7 +5,9 @@
 use oidc_preflight::claims::Claims;
 use oidc_preflight::config::RunFacts;
 use oidc_preflight::consumer::Consumer;
-use oidc_preflight::diagnose::{self, analyze, Analysis, ClaimExpectation, Clock, Expectations};
+use oidc_preflight::diagnose::{
+    self, analyze, Analysis, ClaimExpectation, Clock, Expectations, Verdict,
+};
 use oidc_preflight::pattern::PatternSet;
 use oidc_preflight::{report, summary};
 use serde_json::{json, Value};
@@ -335,7 +337,12 @@ fn every_failure_mode_is_diagnosed_with_its_fix() {
                 hint_of(&a, id)
             );
         }
-        assert_eq!(a.passed(), s.passed, "{}", s.name);
+        // `passed` here is "no check failed"; a scenario that requests no check and fails none
+        // has checked nothing, which is not a pass.
+        assert_eq!(!a.verdict().failed(), s.passed, "{}", s.name);
+        if s.passed && !s.expect.requests_a_check() {
+            assert_eq!(a.verdict(), Verdict::NothingChecked, "{}", s.name);
+        }
         // Every suggestion matches the checked subject.
         let sub = a.claims.subject().unwrap_or_default();
         for suggestion in &a.suggestions {
