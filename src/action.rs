@@ -86,7 +86,9 @@ async fn run(config: &ActionConfig, out: &mut impl Write) -> Result<ExitStatus, 
         audience: config.expect.audience.clone(),
         policy: config.retry.clone(),
     };
-    let client = request::http_client()?;
+    // Each client is built for the URLs it will fetch (see request::http_client_for): a
+    // loopback provider's run loads no root certificates at all.
+    let client = request::client_for(&request.url)?;
     let token = fetch(config, &client, &request, out).await?;
     // Masked the moment it exists, before it is even checked to be a JWT: a malformed value
     // may still be a credential.
@@ -98,7 +100,21 @@ async fn run(config: &ActionConfig, out: &mut impl Write) -> Result<ExitStatus, 
     trust::apply(&mut analysis, &policies);
     let signature = match issuers {
         Some(issuers) => {
-            let result = check_signature(config, issuers, &client, &token, now, out).await?;
+            // The keys come from the pinned issuer, or else from the token's own `iss`.
+            let key_source = config
+                .expect
+                .issuer
+                .clone()
+                .or_else(|| decoded.claims.str("iss").map(str::to_owned))
+                .unwrap_or_default();
+            let keys_client;
+            let client = if same_scheme(&key_source, &request.url) {
+                &client
+            } else {
+                keys_client = request::client_for(&key_source)?;
+                &keys_client
+            };
+            let result = check_signature(config, issuers, client, &token, now, out).await?;
             analysis.signature = Some(describe_signature(&result));
             analysis.signature_valid = result.is_ok();
             if let Some(finding) =
@@ -127,6 +143,11 @@ async fn run(config: &ActionConfig, out: &mut impl Write) -> Result<ExitStatus, 
             ExitStatus::CheckFailed
         },
     )
+}
+
+fn same_scheme(a: &str, b: &str) -> bool {
+    let scheme = |u: &str| reqwest::Url::parse(u).map(|u| u.scheme().to_owned()).ok();
+    scheme(a).is_some() && scheme(a) == scheme(b)
 }
 
 /// The issuers the action trusts. The token came from the runner's own authenticated

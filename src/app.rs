@@ -1,6 +1,7 @@
 //! Dispatch of a parsed command line: the action, `check` or `predict`. The binary only parses
 //! arguments, snapshots the environment and hands over the standard streams.
 
+use std::future::Future;
 use std::io::{Read, Write};
 use std::path::Path;
 
@@ -105,10 +106,45 @@ fn check<R: Read, O: Write, E: Write>(
             return ExitStatus::Usage;
         }
     };
-    match runtime() {
-        Ok(rt) => rt.block_on(offline::run_check(&args.checks, &token, keys, now, sink)),
-        Err(e) => {
-            let _ = writeln!(sink.err, "error: {e}");
+    if matches!(keys, Keys::Discover) {
+        return match runtime() {
+            Ok(rt) => rt.block_on(offline::run_check(&args.checks, &token, keys, now, sink)),
+            Err(e) => {
+                let _ = writeln!(sink.err, "error: {e}");
+                ExitStatus::Usage
+            }
+        };
+    }
+    // Without discovery nothing in `run_check` waits on I/O, so its future is ready on the
+    // first poll and needs no runtime (building one costs more than such a check).
+    let Sink {
+        out,
+        err,
+        in_runner,
+    } = sink;
+    let ready = {
+        let check = offline::run_check(
+            &args.checks,
+            &token,
+            keys,
+            now,
+            Sink {
+                out: &mut *out,
+                err: &mut *err,
+                in_runner,
+            },
+        );
+        let mut check = std::pin::pin!(check);
+        let mut context = std::task::Context::from_waker(std::task::Waker::noop());
+        check.as_mut().poll(&mut context)
+    };
+    match ready {
+        std::task::Poll::Ready(status) => status,
+        std::task::Poll::Pending => {
+            let _ = writeln!(
+                err,
+                "error: internal: an offline check waited on I/O\n  hint: please report this; `--no-verify` and `--jwks` make no request"
+            );
             ExitStatus::Usage
         }
     }

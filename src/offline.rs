@@ -156,7 +156,15 @@ pub async fn run_check<O: Write, E: Write>(
                 now: Some(now),
                 ..VerifyOptions::new(issuers)
             };
-            match request::http_client() {
+            // Keys come from the named issuer, or from the token's `iss` once verify accepts
+            // it; a loopback issuer's client loads no root certificates.
+            let key_source = opts
+                .issuer
+                .clone()
+                .filter(|i| !i.is_empty())
+                .or_else(|| decoded.claims.str("iss").map(str::to_owned))
+                .unwrap_or_default();
+            match request::client_for(&key_source) {
                 Ok(client) => Some(verify::verify(&client, &token, &options).await),
                 Err(e) => return fail(&Error::Request(e), sink),
             }

@@ -229,14 +229,32 @@ pub fn http_client() -> Result<reqwest::Client, RequestError> {
         .map_err(|e| RequestError::Client(e.to_string()))
 }
 
-/// [`http_client`] without any proxy, for a plain http (loopback) token URL: through an
-/// `HTTP_PROXY` or `ALL_PROXY` the bearer header would reach the proxy in clear. Over https
-/// the proxy only relays a CONNECT tunnel, so the bearer stays encrypted and the proxy is kept.
-fn direct_http_client() -> Result<reqwest::Client, RequestError> {
+/// The client for requests to `url`: [`http_client`] for https; for plain http (loopback
+/// only, see [`check_transport`]) a client without any proxy and without root certificates.
+///
+/// No proxy: through an `HTTP_PROXY` or `ALL_PROXY` the bearer header would reach the proxy in
+/// clear (over https the proxy only relays a CONNECT tunnel, so the bearer stays encrypted and
+/// the proxy is kept). No roots: loading and parsing the system's CA bundle is most of what a
+/// loopback run costs (about 140 certificates, milliseconds), and plain http needs none. A
+/// loopback server that redirects to https is then refused by TLS, which only test setups do.
+pub fn http_client_for(url: &reqwest::Url) -> Result<reqwest::Client, RequestError> {
+    if url.scheme() != "http" {
+        return http_client();
+    }
     client_builder()
         .no_proxy()
+        .tls_built_in_root_certs(false)
         .build()
         .map_err(|e| RequestError::Client(e.to_string()))
+}
+
+/// [`http_client_for`] a URL given as text; text that does not parse gets the full client, and
+/// the request itself reports what is wrong with it.
+pub(crate) fn client_for(url: &str) -> Result<reqwest::Client, RequestError> {
+    match reqwest::Url::parse(url) {
+        Ok(url) => http_client_for(&url),
+        Err(_) => http_client(),
+    }
 }
 
 fn client_builder() -> reqwest::ClientBuilder {
@@ -304,7 +322,7 @@ pub async fn fetch_token(
     // Decided here, where the bearer is attached, whatever client the caller passed.
     let direct;
     let client = if url.scheme() == "http" {
-        direct = direct_http_client()?;
+        direct = http_client_for(&url)?;
         &direct
     } else {
         client

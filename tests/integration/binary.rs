@@ -408,3 +408,53 @@ async fn error_lines_quoting_untrusted_text_run_no_command() {
         );
     }
 }
+
+/// A run against a plain-http (loopback) provider loads no root certificates: with a CA
+/// bundle that holds only a broken certificate, building a client that loads the system roots
+/// fails ("zero valid certificates"), so this run passes only if none is loaded.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_loopback_run_loads_no_root_certificates() {
+    let provider = Provider::start().await;
+    provider.issue_tokens_for(&Job::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let bundle = dir.path().join("broken.pem");
+    std::fs::write(
+        &bundle,
+        "-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydGlmaWNhdGU=\n-----END CERTIFICATE-----\n",
+    )
+    .unwrap();
+    let output_path = dir.path().join("github_output");
+    let mut cmd = binary();
+    cmd.envs(provider.runner_env())
+        .env("GITHUB_OUTPUT", &output_path)
+        .env("SSL_CERT_FILE", &bundle)
+        .env("SSL_CERT_DIR", dir.path())
+        .env(
+            "INPUT_SUBJECT-PATTERN",
+            "repo:octo-org/octo-repo:ref:refs/heads/main",
+        );
+    let out: Output = tokio::task::spawn_blocking(move || cmd.output())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}\n{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    let outputs = runner::parse_outputs(&std::fs::read_to_string(&output_path).unwrap()).unwrap();
+    let get = |name: &str| {
+        outputs
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    };
+    assert_eq!(
+        get("signature"),
+        Some("valid"),
+        "keys fetched over loopback http too"
+    );
+    assert_eq!(get("matched"), Some("true"));
+}
