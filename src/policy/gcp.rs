@@ -99,6 +99,10 @@ impl Provider {
             .collect();
         let mapped = match cel::run(&sources, condition, &claims.0) {
             Ok(run) => self.report_run(&run, report),
+            Err(cel::Failure::TimedOut) => {
+                report.reasons.push(timeout_reason(self.condition.is_some()));
+                false
+            }
             Err(error) => {
                 report.reasons.push(Reason::new(
                     "gcp-cel-failed",
@@ -422,6 +426,29 @@ fn unmapped_reason(unmapped: &[String]) -> Reason {
     .with_hint(format!(
         "add `attribute.{first}=assertion.{first}` to the attribute mapping, or read \
          `assertion.{first}` in the condition instead"
+    ))
+}
+
+/// Out of time is a refusal: GCP does not wait for a slow expression either, and a gate that
+/// let an unfinished condition through would pass tokens GCP refuses.
+fn timeout_reason(has_condition: bool) -> Reason {
+    let location = if has_condition {
+        "attributeCondition"
+    } else {
+        "attributeMapping"
+    };
+    Reason::new(
+        "gcp-cel-timeout",
+        location,
+        format!(
+            "{}, so the token is taken as refused",
+            cel::Failure::TimedOut
+        ),
+    )
+    .with_hint(format!(
+        "simplify the mappings and condition (fewer nested `exists`/`all`/`map`, one fixed \
+         pattern per `.matches()`): {} s per document is far more than any real condition needs",
+        cel::DEADLINE.as_secs_f64()
     ))
 }
 

@@ -8,13 +8,35 @@
 //! aborts the process. The stack is reserved, not committed, so only the depth actually used
 //! costs memory. The worker also contains a panic inside the crate. Only plain Rust data
 //! crosses the thread boundary; the caller still sees a synchronous function.
+//!
+//! Evaluating one document's expressions has a deadline, [`DEADLINE`]: GCP does not wait for
+//! a slow condition either, so running out of time refuses the token
+//! ([`Failure::TimedOut`]). Our `matches` checks the clock on every call and fails once time
+//! is up (and the run is reported as timed out even if CEL's `||` or `exists` absorbed that
+//! error); an evaluation that is slow without calling `matches` is abandoned by the caller,
+//! which stops waiting for the worker a little after the deadline.
 
 use crate::policy::PolicyError;
 use cel::common::ast::{operators, EntryExpr, Expr, LiteralValue};
 use cel::objects::{Key, Map};
 use cel::{Context, IdedExpr, Program, Value};
+use std::cell::RefCell;
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// How long one document's mappings and condition may take together. Real conditions take
+/// microseconds; a hostile one (nested comprehensions around `.matches()`) could otherwise
+/// run for most of an hour.
+pub const DEADLINE: Duration = Duration::from_secs(2);
+
+/// How much longer than [`DEADLINE`] the caller waits for the worker before abandoning it:
+/// time for a worker that noticed the deadline in `matches` to unwind and report.
+const JOIN_GRACE: Duration = Duration::from_secs(1);
+
+/// Compiled `matches` patterns kept per run; a condition that builds a new pattern for each
+/// element beyond this compiles the rest without caching (and is still under the deadline).
+const REGEX_CACHE_ENTRIES: usize = 256;
 
 /// Worker stack: enough for the longest expressions GCP accepts (4096 characters of chained
 /// operators) in a debug build, with a wide margin.
@@ -57,6 +79,42 @@ pub(super) struct Run {
     pub(super) mappings: Vec<Result<Evaluated, String>>,
     /// `None` when there is no condition or a mapping failed, so the condition never ran.
     pub(super) condition: Option<Result<Evaluated, String>>,
+}
+
+/// Why a run gave no results.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum Failure {
+    /// The worker could not start or the interpreter panicked.
+    Crashed,
+    /// The expressions did not finish within [`DEADLINE`].
+    TimedOut,
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Failure::Crashed => f.write_str("the CEL interpreter failed on these expressions"),
+            Failure::TimedOut => write!(
+                f,
+                "the expressions did not finish within {} s",
+                DEADLINE.as_secs_f64()
+            ),
+        }
+    }
+}
+
+/// The state of one run on its worker thread: the deadline and the compiled patterns.
+#[derive(Default)]
+struct Budget {
+    deadline: Option<Instant>,
+    /// Set once `matches` saw the deadline pass.
+    expired: bool,
+    regexes: HashMap<String, Result<Arc<regex_lite::Regex>, String>>,
+}
+
+thread_local! {
+    // Thread-local because the cel crate takes plain functions; each run has a fresh worker.
+    static BUDGET: RefCell<Budget> = RefCell::default();
 }
 
 /// Runs `work` on the worker thread. `None` when the thread could not start or panicked.
@@ -156,17 +214,69 @@ fn check_nesting(source: &str, location: &str) -> Result<(), PolicyError> {
 
 /// Evaluates the `(target, source)` mappings over `assertion` (the claims), then, when they
 /// all succeed, the condition over `assertion`, `attribute` and `google`.
+/// Gives up after [`DEADLINE`] (see the module comment).
 pub(super) fn run(
     mappings: &[(&str, &str)],
     condition: Option<&str>,
     claims: &serde_json::Map<String, serde_json::Value>,
-) -> Result<Run, String> {
-    on_worker(|| run_here(mappings, condition, claims))
-        .ok_or_else(|| "the CEL interpreter failed on these expressions".to_owned())
+) -> Result<Run, Failure> {
+    run_within(mappings, condition, claims, DEADLINE)
+}
+
+fn run_within(
+    mappings: &[(&str, &str)],
+    condition: Option<&str>,
+    claims: &serde_json::Map<String, serde_json::Value>,
+    limit: Duration,
+) -> Result<Run, Failure> {
+    // Owned copies: an abandoned worker outlives this call, so it cannot borrow.
+    let mappings: Vec<(String, String)> = mappings
+        .iter()
+        .map(|(t, s)| ((*t).to_owned(), (*s).to_owned()))
+        .collect();
+    let condition = condition.map(str::to_owned);
+    let claims = claims.clone();
+    let deadline = Instant::now() + limit;
+    let (sender, receiver) = std::sync::mpsc::channel();
+    std::thread::Builder::new()
+        .name("oidc-preflight-cel".into())
+        .stack_size(STACK_SIZE)
+        .spawn(move || {
+            let result = run_here(&mappings, condition.as_deref(), &claims, deadline);
+            // The caller may have stopped waiting; then nobody needs the result.
+            let _ = sender.send(result);
+        })
+        .map_err(|_| Failure::Crashed)?;
+    match receiver.recv_timeout(limit + JOIN_GRACE) {
+        Ok(result) => result,
+        Err(std::sync::mpsc::RecvTimeoutError::Timeout) => Err(Failure::TimedOut),
+        // The worker panicked before sending.
+        Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => Err(Failure::Crashed),
+    }
 }
 
 fn run_here(
-    mappings: &[(&str, &str)],
+    mappings: &[(String, String)],
+    condition: Option<&str>,
+    claims: &serde_json::Map<String, serde_json::Value>,
+    deadline: Instant,
+) -> Result<Run, Failure> {
+    BUDGET.with(|b| {
+        *b.borrow_mut() = Budget {
+            deadline: Some(deadline),
+            ..Budget::default()
+        }
+    });
+    let run = evaluate_all(mappings, condition, claims);
+    let expired = BUDGET.with(|b| b.borrow().expired) || Instant::now() > deadline;
+    if expired {
+        return Err(Failure::TimedOut);
+    }
+    Ok(run)
+}
+
+fn evaluate_all(
+    mappings: &[(String, String)],
     condition: Option<&str>,
     claims: &serde_json::Map<String, serde_json::Value>,
 ) -> Run {
@@ -230,16 +340,30 @@ fn matches(
     cel::extractors::This(this): cel::extractors::This<Arc<String>>,
     pattern: Arc<String>,
 ) -> Result<bool, cel::ExecutionError> {
-    let compiled = regex_lite::RegexBuilder::new(&pattern)
-        .size_limit(REGEX_SIZE_LIMIT)
-        .nest_limit(MAX_NESTING as u32)
-        .build()
-        .map_err(|e| {
-            cel::ExecutionError::function_error(
-                "matches",
-                format!("'{pattern}' is not a valid regex: {e}"),
-            )
-        })?;
+    let compiled = BUDGET.with(|b| {
+        let mut budget = b.borrow_mut();
+        if budget.deadline.is_some_and(|d| Instant::now() > d) {
+            budget.expired = true;
+            return Err(Failure::TimedOut.to_string());
+        }
+        if let Some(cached) = budget.regexes.get(pattern.as_str()) {
+            return cached.clone();
+        }
+        // Compiling is what made a `.matches()` in a comprehension slow: once per pattern.
+        let compiled = regex_lite::RegexBuilder::new(&pattern)
+            .size_limit(REGEX_SIZE_LIMIT)
+            .nest_limit(MAX_NESTING as u32)
+            .build()
+            .map(Arc::new)
+            .map_err(|e| format!("'{pattern}' is not a valid regex: {e}"));
+        if budget.regexes.len() < REGEX_CACHE_ENTRIES {
+            budget
+                .regexes
+                .insert(pattern.to_string(), compiled.clone());
+        }
+        compiled
+    })
+    .map_err(|message| cel::ExecutionError::function_error("matches", message))?;
     Ok(compiled.is_match(&this))
 }
 
@@ -386,7 +510,7 @@ mod tests {
 
     fn eval(source: &str, claims: &serde_json::Value) -> Result<Evaluated, String> {
         let claims = claims.as_object().cloned().unwrap_or_default();
-        let run = run(&[("attribute.x", source)], None, &claims)?;
+        let run = run(&[("attribute.x", source)], None, &claims).map_err(|e| e.to_string())?;
         run.mappings
             .into_iter()
             .next()
