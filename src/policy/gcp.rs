@@ -593,6 +593,31 @@ mod tests {
     }
 
     #[test]
+    fn a_condition_that_runs_out_of_time_refuses() {
+        // A new slow-to-compile pattern per element (the cache cannot help), and `|| true`,
+        // which would make the condition true if the timeout were an ordinary error.
+        let list = (0..60).map(|i| i.to_string()).collect::<Vec<_>>().join(",");
+        let condition = format!(
+            "[{list}].all(i, [{list}].all(j, assertion.sub.matches(\
+             '^x((a|b|c|d|e|f|g|h){{1,100}}.){{1,9}}' + string(i) + '-' + string(j)) || true))"
+        );
+        assert!(condition.len() <= 4096);
+        let started = std::time::Instant::now();
+        let report = run(&documented(&condition), json!({}));
+        assert!(!report.allowed, "{report:#?}");
+        let reason = report
+            .reasons
+            .iter()
+            .find(|r| r.id == "gcp-cel-timeout")
+            .unwrap_or_else(|| panic!("{report:#?}"));
+        assert_eq!(reason.location, "attributeCondition");
+        assert!(reason.message.contains("did not finish within 2 s"), "{}", reason.message);
+        assert!(reason.hint.as_deref().unwrap_or_default().contains("simplify"));
+        // A hang guard: the deadline and the join grace, with a wide margin.
+        assert!(started.elapsed() < std::time::Duration::from_secs(60));
+    }
+
+    #[test]
     fn gcp_messages() {
         let long_sub = format!("repo:octo-org/{}:environment:prod", "r".repeat(100));
         let report = run(&documented("true"), json!({"sub": long_sub}));

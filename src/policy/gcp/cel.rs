@@ -110,6 +110,8 @@ struct Budget {
     /// Set once `matches` saw the deadline pass.
     expired: bool,
     regexes: HashMap<String, Result<Arc<regex_lite::Regex>, String>>,
+    /// How many patterns were compiled (tests count them).
+    compiled: usize,
 }
 
 thread_local! {
@@ -350,6 +352,7 @@ fn matches(
             return cached.clone();
         }
         // Compiling is what made a `.matches()` in a comprehension slow: once per pattern.
+        budget.compiled += 1;
         let compiled = regex_lite::RegexBuilder::new(&pattern)
             .size_limit(REGEX_SIZE_LIMIT)
             .nest_limit(MAX_NESTING as u32)
@@ -716,6 +719,80 @@ mod tests {
         .unwrap();
         let names: Vec<String> = checked.attributes.into_iter().collect();
         assert_eq!(names, ["env", "flag", "k", "repository_owner", "team"]);
+    }
+
+    /// Two nested comprehensions over `n` numbers around a `.matches()` whose pattern is slow
+    /// to compile and quick to reject with (`^x` fails at the first character).
+    fn slow_to_compile_condition(n: usize) -> String {
+        let list = (0..n).map(|i| i.to_string()).collect::<Vec<_>>().join(",");
+        format!(
+            "[{list}].all(i, [{list}].all(j, \
+             !assertion.sub.matches('^x((a|b|c|d|e|f|g|h){{1,100}}.){{1,9}}$')))"
+        )
+    }
+
+    #[test]
+    fn a_pattern_is_compiled_once_per_run() {
+        let claims = json!({"sub": "repo:octo-org/octo-repo:ref:refs/heads/main"});
+        let claims = claims.as_object().cloned().unwrap_or_default();
+        let source = format!(
+            "{} && assertion.sub.matches('heads') && !assertion.sub.matches('^x')",
+            slow_to_compile_condition(3)
+        );
+        // On this thread, so that the budget can be read afterwards.
+        let mappings = [("attribute.x".to_owned(), source)];
+        let deadline = Instant::now() + Duration::from_secs(600);
+        let run = run_here(&mappings, None, &claims, deadline).unwrap();
+        assert_eq!(run.mappings[0], Ok(Evaluated::Bool(true)));
+        assert_eq!(BUDGET.with(|b| b.borrow().compiled), 3);
+    }
+
+    #[test]
+    fn a_condition_slow_to_compile_finishes_in_time() {
+        // 10,000 `matches` calls: compiled per call this took about 50 s in a debug build;
+        // compiled once, a small fraction of the deadline.
+        let source = slow_to_compile_condition(100);
+        assert!(source.len() <= 4096);
+        let claims = json!({"sub": "repo:octo-org/octo-repo:ref:refs/heads/main"});
+        let started = Instant::now();
+        assert_eq!(eval(&source, &claims), Ok(Evaluated::Bool(true)));
+        // A hang guard, not a speed test.
+        assert!(started.elapsed() < Duration::from_secs(30));
+    }
+
+    #[test]
+    fn running_out_of_time_is_a_failure_even_when_cel_absorbs_the_error() {
+        let claims = json!({"sub": "repo:octo-org/octo-repo:ref:refs/heads/main"});
+        let claims = claims.as_object().cloned().unwrap_or_default();
+        // A new pattern per element defeats the cache; `|| true` would turn a `matches`
+        // error into true if the run did not remember that time ran out.
+        let list = (0..40).map(|i| i.to_string()).collect::<Vec<_>>().join(",");
+        let source = format!(
+            "[{list}].all(i, [{list}].all(j, assertion.sub.matches('^(x|y){{1,200}}' + string(i) + '-' + string(j)) || true))"
+        );
+        let started = Instant::now();
+        let result = run_within(
+            &[("attribute.x", &source)],
+            None,
+            &claims,
+            Duration::from_millis(50),
+        );
+        assert_eq!(result.unwrap_err(), Failure::TimedOut);
+        // A hang guard, not a speed test: the caller waits at most the limit and the grace.
+        assert!(started.elapsed() < Duration::from_secs(30));
+    }
+
+    #[test]
+    fn a_worker_slow_outside_matches_is_abandoned() {
+        // No `matches` call to check the clock: the caller stops waiting.
+        let items: Vec<String> = (0..3000).map(|i| format!("v{i}")).collect();
+        let claims = json!({"aud": items});
+        let claims = claims.as_object().cloned().unwrap_or_default();
+        let source = "assertion.aud.all(a, assertion.aud.all(b, a + b != 'x'))";
+        let started = Instant::now();
+        let result = run_within(&[("attribute.x", source)], None, &claims, Duration::ZERO);
+        assert_eq!(result.unwrap_err(), Failure::TimedOut);
+        assert!(started.elapsed() < Duration::from_secs(30));
     }
 
     #[test]
