@@ -181,7 +181,13 @@ pub fn write_annotations(
         level => level,
     };
     let levels = [Level::Error, Level::Warning, Level::Notice];
-    let totals = levels.map(|l| analysis.findings.iter().filter(|f| level_of(f) == l).count());
+    let totals = levels.map(|l| {
+        analysis
+            .findings
+            .iter()
+            .filter(|f| level_of(f) == l)
+            .count()
+    });
     let quota = |i: usize| {
         if totals[i] > findings::ANNOTATIONS_PER_LEVEL {
             findings::ANNOTATIONS_PER_LEVEL - 1

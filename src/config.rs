@@ -283,8 +283,7 @@ fn expectations(env: &Env) -> Result<Expectations, InputError> {
                 hint: "write one `name=pattern` per line, e.g. `environment=prod`".into(),
             }
         })?;
-    let subject_patterns =
-        PatternSet::from_lines(env.input("subject-pattern").unwrap_or_default());
+    let subject_patterns = PatternSet::from_lines(env.input("subject-pattern").unwrap_or_default());
     let too_long = |name: &str, e: crate::pattern::PatternTooLong| InputError::Invalid {
         name: name.into(),
         reason: e.to_string(),

@@ -96,7 +96,10 @@ fn accepts(p: char, v: char) -> bool {
 
 fn exact(piece: &str, value: &str) -> bool {
     let mut v = value.chars();
-    piece.chars().all(|p| v.next().is_some_and(|c| accepts(p, c))) && v.next().is_none()
+    piece
+        .chars()
+        .all(|p| v.next().is_some_and(|c| accepts(p, c)))
+        && v.next().is_none()
 }
 
 /// The byte offset after `piece` when `value` starts with it.
@@ -337,12 +340,16 @@ mod tests {
 
     /// Runs `f` on a thread and fails if it has not finished within `bound`: a hang guard,
     /// not a speed test (the bound is hundreds of times what the work takes).
-    fn within<T: Send + 'static>(bound: std::time::Duration, f: impl FnOnce() -> T + Send + 'static) -> T {
+    fn within<T: Send + 'static>(
+        bound: std::time::Duration,
+        f: impl FnOnce() -> T + Send + 'static,
+    ) -> T {
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
             let _ = tx.send(f());
         });
-        rx.recv_timeout(bound).expect("the match did not finish: it is not linear")
+        rx.recv_timeout(bound)
+            .expect("the match did not finish: it is not linear")
     }
 
     #[test]

@@ -100,7 +100,9 @@ impl Provider {
         let mapped = match cel::run(&sources, condition, &claims.0) {
             Ok(run) => self.report_run(&run, report),
             Err(cel::Failure::TimedOut) => {
-                report.reasons.push(timeout_reason(self.condition.is_some()));
+                report
+                    .reasons
+                    .push(timeout_reason(self.condition.is_some()));
                 false
             }
             Err(error) => {
@@ -611,8 +613,16 @@ mod tests {
             .find(|r| r.id == "gcp-cel-timeout")
             .unwrap_or_else(|| panic!("{report:#?}"));
         assert_eq!(reason.location, "attributeCondition");
-        assert!(reason.message.contains("did not finish within 2 s"), "{}", reason.message);
-        assert!(reason.hint.as_deref().unwrap_or_default().contains("simplify"));
+        assert!(
+            reason.message.contains("did not finish within 2 s"),
+            "{}",
+            reason.message
+        );
+        assert!(reason
+            .hint
+            .as_deref()
+            .unwrap_or_default()
+            .contains("simplify"));
         // A hang guard: the deadline and the join grace, with a wide margin.
         assert!(started.elapsed() < std::time::Duration::from_secs(60));
     }

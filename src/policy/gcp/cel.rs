@@ -342,31 +342,30 @@ fn matches(
     cel::extractors::This(this): cel::extractors::This<Arc<String>>,
     pattern: Arc<String>,
 ) -> Result<bool, cel::ExecutionError> {
-    let compiled = BUDGET.with(|b| {
-        let mut budget = b.borrow_mut();
-        if budget.deadline.is_some_and(|d| Instant::now() > d) {
-            budget.expired = true;
-            return Err(Failure::TimedOut.to_string());
-        }
-        if let Some(cached) = budget.regexes.get(pattern.as_str()) {
-            return cached.clone();
-        }
-        // Compiling is what made a `.matches()` in a comprehension slow: once per pattern.
-        budget.compiled += 1;
-        let compiled = regex_lite::RegexBuilder::new(&pattern)
-            .size_limit(REGEX_SIZE_LIMIT)
-            .nest_limit(MAX_NESTING as u32)
-            .build()
-            .map(Arc::new)
-            .map_err(|e| format!("'{pattern}' is not a valid regex: {e}"));
-        if budget.regexes.len() < REGEX_CACHE_ENTRIES {
-            budget
-                .regexes
-                .insert(pattern.to_string(), compiled.clone());
-        }
-        compiled
-    })
-    .map_err(|message| cel::ExecutionError::function_error("matches", message))?;
+    let compiled = BUDGET
+        .with(|b| {
+            let mut budget = b.borrow_mut();
+            if budget.deadline.is_some_and(|d| Instant::now() > d) {
+                budget.expired = true;
+                return Err(Failure::TimedOut.to_string());
+            }
+            if let Some(cached) = budget.regexes.get(pattern.as_str()) {
+                return cached.clone();
+            }
+            // Compiling is what made a `.matches()` in a comprehension slow: once per pattern.
+            budget.compiled += 1;
+            let compiled = regex_lite::RegexBuilder::new(&pattern)
+                .size_limit(REGEX_SIZE_LIMIT)
+                .nest_limit(MAX_NESTING as u32)
+                .build()
+                .map(Arc::new)
+                .map_err(|e| format!("'{pattern}' is not a valid regex: {e}"));
+            if budget.regexes.len() < REGEX_CACHE_ENTRIES {
+                budget.regexes.insert(pattern.to_string(), compiled.clone());
+            }
+            compiled
+        })
+        .map_err(|message| cel::ExecutionError::function_error("matches", message))?;
     Ok(compiled.is_match(&this))
 }
 
