@@ -743,6 +743,9 @@ mod tests {
         let err = parse(&credential(&over), Some(PolicyFormat::Azure)).unwrap_err();
         let got = err.to_string();
         assert!(got.starts_with("claimsMatchingExpression.value: "), "{got}");
-        assert!(got.contains(&format!("longer than the {cap} characters")), "{got}");
+        assert!(
+            got.contains(&format!("longer than the {cap} characters")),
+            "{got}"
+        );
     }
 }
