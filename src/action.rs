@@ -220,22 +220,62 @@ pub fn describe_signature(result: &Result<Verified, VerifyError>) -> String {
 
 /// One annotation per finding. In debugging mode (`fail-on-mismatch: false`) failed checks are
 /// warnings, so the run is not marked failed.
+///
+/// GitHub shows only the first [`findings::ANNOTATIONS_PER_LEVEL`] annotations of each level
+/// per step, so with more of a level the first ones less one are written, and then one that
+/// says how many more the log lists: a flood neither fills the log with commands nor hides
+/// that there is more.
 pub fn write_annotations(
     out: &mut impl Write,
     analysis: &Analysis,
     fail_on_mismatch: bool,
 ) -> io::Result<()> {
+    let level_of = |f: &findings::Finding| match f.severity {
+        Level::Error if !fail_on_mismatch => Level::Warning,
+        level => level,
+    };
+    let levels = [Level::Error, Level::Warning, Level::Notice];
+    let totals = levels.map(|l| {
+        analysis
+            .findings
+            .iter()
+            .filter(|f| level_of(f) == l)
+            .count()
+    });
+    let quota = |i: usize| {
+        if totals[i] > findings::ANNOTATIONS_PER_LEVEL {
+            findings::ANNOTATIONS_PER_LEVEL - 1
+        } else {
+            totals[i]
+        }
+    };
+    let mut written = [0usize; 3];
     for f in &analysis.findings {
-        let level = match f.severity {
-            Level::Error if !fail_on_mismatch => Level::Warning,
-            level => level,
-        };
+        let level = level_of(f);
+        let i = levels.iter().position(|l| *l == level).unwrap_or(0);
+        if written[i] == quota(i) {
+            continue;
+        }
+        written[i] += 1;
         let prefix = match &analysis.predicted_for {
             Some(env) if f.id != "prediction" => format!("[prediction for environment {env}] "),
             _ => String::new(),
         };
         let message = format!("{prefix}{}\n\nHint: {}", f.message, f.hint);
         commands::annotation(out, level, &f.title, &message)?;
+    }
+    for (i, level) in levels.into_iter().enumerate() {
+        let more = totals[i] - written[i];
+        if more > 0 {
+            let message = format!(
+                "{more} more finding(s) of this level are not annotated: GitHub shows only \
+                 {} per step.\n\nHint: the step log and the job summary list the first {} \
+                 findings and count them all",
+                findings::ANNOTATIONS_PER_LEVEL,
+                findings::MAX_LISTED_FINDINGS
+            );
+            commands::annotation(out, level, "More findings", &message)?;
+        }
     }
     Ok(())
 }

@@ -434,8 +434,20 @@ fn expectations(env: &Env) -> Result<Expectations, InputError> {
                 hint: "write one `name=pattern` per line, e.g. `environment=prod`".into(),
             }
         })?;
+    let subject_patterns = PatternSet::from_lines(env.input("subject-pattern").unwrap_or_default());
+    let too_long = |name: &str, e: crate::pattern::PatternTooLong| InputError::Invalid {
+        name: name.into(),
+        reason: e.to_string(),
+        hint: "no cloud accepts a pattern this long: shorten it".into(),
+    };
+    subject_patterns
+        .check()
+        .map_err(|e| too_long("subject-pattern", e))?;
+    for c in &claims {
+        crate::pattern::check_pattern(&c.pattern).map_err(|e| too_long("claims", e))?;
+    }
     Ok(Expectations {
-        subject_patterns: PatternSet::from_lines(env.input("subject-pattern").unwrap_or_default()),
+        subject_patterns,
         claims,
         audience,
         issuer: trimmed(env, "issuer"),

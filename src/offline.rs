@@ -69,13 +69,27 @@ pub fn expectations(opts: &CheckOptions) -> Result<Expectations, Error> {
             "write `--claim name=pattern`, e.g. `--claim environment=prod`",
         )
     })?;
+    let subject_patterns = PatternSet::new(
+        opts.subject_patterns
+            .iter()
+            .map(|p| p.trim())
+            .filter(|p| !p.is_empty()),
+    );
+    let too_long = |name: &str, e: crate::pattern::PatternTooLong| {
+        invalid(
+            name,
+            e.to_string(),
+            "no cloud accepts a pattern this long: shorten it",
+        )
+    };
+    subject_patterns
+        .check()
+        .map_err(|e| too_long("--subject-pattern", e))?;
+    for c in &claims {
+        crate::pattern::check_pattern(&c.pattern).map_err(|e| too_long("--claim", e))?;
+    }
     Ok(Expectations {
-        subject_patterns: PatternSet::new(
-            opts.subject_patterns
-                .iter()
-                .map(|p| p.trim())
-                .filter(|p| !p.is_empty()),
-        ),
+        subject_patterns,
         claims,
         audience: opts.audience.clone().filter(|a| !a.is_empty()),
         issuer: opts.issuer.clone().filter(|i| !i.is_empty()),

@@ -9,7 +9,7 @@ use std::time::{Duration, UNIX_EPOCH};
 use crate::claims::Claims;
 use crate::commands::{self, inert};
 use crate::diagnose::{self, Analysis, Expectations};
-use crate::findings::Severity;
+use crate::findings::{Severity, MAX_LISTED_FINDINGS, MAX_LISTED_REASONS};
 
 /// The claims a reader needs first, in the order they are shown.
 const MAIN_CLAIMS: &[&str] = &[
@@ -126,7 +126,14 @@ pub fn write_report(
             inert(&o.path),
             o.report.format
         )?;
-        for r in o.report.reasons.iter().chain(&o.report.warnings) {
+        let reasons = o.report.reasons.len() + o.report.warnings.len();
+        for r in o
+            .report
+            .reasons
+            .iter()
+            .chain(&o.report.warnings)
+            .take(MAX_LISTED_REASONS)
+        {
             writeln!(
                 out,
                 "    {} [{}] {}",
@@ -135,10 +142,17 @@ pub fn write_report(
                 inert(&r.message)
             )?;
         }
+        if reasons > MAX_LISTED_REASONS {
+            writeln!(
+                out,
+                "    ... and {} more, not listed (the findings below count them)",
+                reasons - MAX_LISTED_REASONS
+            )?;
+        }
     }
     if !analysis.findings.is_empty() {
         writeln!(out, "Findings:")?;
-        for f in &analysis.findings {
+        for f in analysis.findings.iter().take(MAX_LISTED_FINDINGS) {
             writeln!(
                 out,
                 "  {:<8} {} ({})",
@@ -153,6 +167,14 @@ pub fn write_report(
             for (i, line) in hint.lines().enumerate() {
                 let label = if i == 0 { "hint: " } else { "      " };
                 writeln!(out, "           {label}{}", inert(line))?;
+            }
+        }
+        if let Some(more) = analysis.findings.len().checked_sub(MAX_LISTED_FINDINGS) {
+            if more > 0 {
+                writeln!(
+                    out,
+                    "  ... and {more} more finding(s), not listed (at most {MAX_LISTED_FINDINGS} are)"
+                )?;
             }
         }
     }

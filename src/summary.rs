@@ -8,7 +8,7 @@ use std::io::{self, Write};
 
 use crate::commands::{escape_controls, inert, shorten, DISPLAY_LIMIT};
 use crate::diagnose::{Analysis, Verdict};
-use crate::findings::Severity;
+use crate::findings::{Severity, MAX_LISTED_FINDINGS, MAX_LISTED_REASONS};
 
 /// Claims shown in the table, in order; the rest are in the JSON section.
 const TABLE_CLAIMS: &[&str] = &[
@@ -158,7 +158,7 @@ fn write_full_summary(out: &mut impl Write, analysis: &Analysis) -> io::Result<(
     }
     if !analysis.findings.is_empty() {
         writeln!(out, "### Findings\n")?;
-        for f in &analysis.findings {
+        for f in analysis.findings.iter().take(MAX_LISTED_FINDINGS) {
             writeln!(
                 out,
                 "- {} **{}** (<code>{}</code>): {}<br>*Hint:* {}",
@@ -167,6 +167,13 @@ fn write_full_summary(out: &mut impl Write, analysis: &Analysis) -> io::Result<(
                 f.id,
                 escape_message(&f.message),
                 escape_message(&f.hint)
+            )?;
+        }
+        if analysis.findings.len() > MAX_LISTED_FINDINGS {
+            writeln!(
+                out,
+                "- … and {} more finding(s), not listed (at most {MAX_LISTED_FINDINGS} are)",
+                analysis.findings.len() - MAX_LISTED_FINDINGS
             )?;
         }
         writeln!(out)?;
@@ -184,13 +191,27 @@ fn write_full_summary(out: &mut impl Write, analysis: &Analysis) -> io::Result<(
             o.report.format
         )?;
         writeln!(out, "| where | check | result |\n|---|---|---|")?;
-        for r in o.report.reasons.iter().chain(&o.report.warnings) {
+        let reasons = o.report.reasons.len() + o.report.warnings.len();
+        for r in o
+            .report
+            .reasons
+            .iter()
+            .chain(&o.report.warnings)
+            .take(MAX_LISTED_REASONS)
+        {
             writeln!(
                 out,
                 "| <code>{}</code> | <code>{}</code> | {} |",
                 escape(&r.location),
                 r.id,
                 escape_message(&r.message)
+            )?;
+        }
+        if reasons > MAX_LISTED_REASONS {
+            writeln!(
+                out,
+                "| | | … and {} more, not listed |",
+                reasons - MAX_LISTED_REASONS
             )?;
         }
         writeln!(out)?;

@@ -13,6 +13,11 @@ use crate::policy::{self, Policy, PolicyError, PolicyFormat, PolicyReport, Reaso
 /// Largest policy document read. Real ones are a few kilobytes.
 const MAX_POLICY_BYTES: u64 = 1024 * 1024;
 
+/// Most trust documents read in one run. A job deploys to a handful of roles and providers;
+/// each document adds findings, annotations and CEL time (up to its deadline), so thousands
+/// of them (20,000 small ones wrote 80,002 annotations and an 81 MB log) are refused instead.
+pub const MAX_TRUST_DOCUMENTS: usize = 100;
+
 /// A parsed document and where it came from.
 #[derive(Debug)]
 pub struct LoadedPolicy {
@@ -60,6 +65,12 @@ pub enum TrustPolicyError {
         /// Where and what.
         error: PolicyError,
     },
+    /// More documents than [`MAX_TRUST_DOCUMENTS`]; none was read.
+    #[error("{count} trust policy documents were given, more than the {MAX_TRUST_DOCUMENTS} checked in one run")]
+    TooMany {
+        /// How many files the paths name (directories expanded).
+        count: usize,
+    },
     /// An unknown `trust-policy-format`.
     #[error("unknown trust policy format `{0}`: expected aws, azure, gcp or auto")]
     UnknownFormat(String),
@@ -76,6 +87,9 @@ impl TrustPolicyError {
                 "give a path relative to the workspace (check out the repository first) or an absolute path".into()
             }
             TrustPolicyError::File(e) => e.hint().into(),
+            TrustPolicyError::TooMany { .. } => format!(
+                "pass only the documents of the roles and providers this job uses (at most {MAX_TRUST_DOCUMENTS}), or split them over several steps"
+            ),
             TrustPolicyError::Parse { error, .. } => error.hint(),
             TrustPolicyError::UnknownFormat(_) => "set `trust-policy-format` to aws, azure, gcp or auto (the default)".into(),
         }
@@ -100,20 +114,26 @@ pub fn load(
     base: Option<&Path>,
     format: Option<PolicyFormat>,
 ) -> Result<Vec<LoadedPolicy>, TrustPolicyError> {
-    let mut loaded = Vec::new();
+    let mut files = Vec::new();
     for shown in paths {
         let path = match base {
             Some(base) if Path::new(shown).is_relative() => base.join(shown),
             _ => PathBuf::from(shown),
         };
-        for (file, name) in expand(&path, shown)? {
-            let text = read_bounded(&file, &name)?;
-            let policy = policy::parse(&text, format).map_err(|error| TrustPolicyError::Parse {
-                path: name.clone(),
-                error,
-            })?;
-            loaded.push(LoadedPolicy { path: name, policy });
-        }
+        files.extend(expand(&path, shown)?);
+    }
+    // Counted before any is read, so that a flood costs no parsing.
+    if files.len() > MAX_TRUST_DOCUMENTS {
+        return Err(TrustPolicyError::TooMany { count: files.len() });
+    }
+    let mut loaded = Vec::new();
+    for (file, name) in files {
+        let text = read_bounded(&file, &name)?;
+        let policy = policy::parse(&text, format).map_err(|error| TrustPolicyError::Parse {
+            path: name.clone(),
+            error,
+        })?;
+        loaded.push(LoadedPolicy { path: name, policy });
     }
     Ok(loaded)
 }

@@ -722,4 +722,30 @@ mod tests {
             Err(PolicyError::Invalid { .. })
         ));
     }
+
+    #[test]
+    fn a_matches_pattern_past_the_cap_is_refused() {
+        let credential = |pattern: &str| {
+            serde_json::json!({
+                "issuer": "https://token.actions.githubusercontent.com",
+                "audiences": ["api://AzureADTokenExchange"],
+                "claimsMatchingExpression": {
+                    "value": format!("claims['sub'] matches '{pattern}'"),
+                    "languageVersion": 1
+                }
+            })
+            .to_string()
+        };
+        let cap = crate::pattern::MAX_PATTERN_CHARS;
+        let at_cap = format!("repo:*{}", "?".repeat(cap - 6));
+        assert!(parse(&credential(&at_cap), Some(PolicyFormat::Azure)).is_ok());
+        let over = format!("repo:*{}", "?".repeat(cap));
+        let err = parse(&credential(&over), Some(PolicyFormat::Azure)).unwrap_err();
+        let got = err.to_string();
+        assert!(got.starts_with("claimsMatchingExpression.value: "), "{got}");
+        assert!(
+            got.contains(&format!("longer than the {cap} characters")),
+            "{got}"
+        );
+    }
 }

@@ -99,6 +99,12 @@ impl Provider {
             .collect();
         let mapped = match cel::run(&sources, condition, &claims.0) {
             Ok(run) => self.report_run(&run, report),
+            Err(cel::Failure::TimedOut) => {
+                report
+                    .reasons
+                    .push(timeout_reason(self.condition.is_some()));
+                false
+            }
             Err(error) => {
                 report.reasons.push(Reason::new(
                     "gcp-cel-failed",
@@ -425,6 +431,29 @@ fn unmapped_reason(unmapped: &[String]) -> Reason {
     ))
 }
 
+/// Out of time is a refusal: GCP does not wait for a slow expression either, and a gate that
+/// let an unfinished condition through would pass tokens GCP refuses.
+fn timeout_reason(has_condition: bool) -> Reason {
+    let location = if has_condition {
+        "attributeCondition"
+    } else {
+        "attributeMapping"
+    };
+    Reason::new(
+        "gcp-cel-timeout",
+        location,
+        format!(
+            "{}, so the token is taken as refused",
+            cel::Failure::TimedOut
+        ),
+    )
+    .with_hint(format!(
+        "simplify the mappings and condition (fewer nested `exists`/`all`/`map`, one fixed \
+         pattern per `.matches()`): {} s per document is far more than any real condition needs",
+        cel::DEADLINE.as_secs_f64()
+    ))
+}
+
 fn condition_reason(condition: &Checked, result: &Result<Evaluated, String>) -> Reason {
     let location = "attributeCondition";
     let source = &condition.source;
@@ -563,6 +592,39 @@ mod tests {
                 "{name}: no {id} at {location}: {report:#?}"
             );
         }
+    }
+
+    #[test]
+    fn a_condition_that_runs_out_of_time_refuses() {
+        // A new slow-to-compile pattern per element (the cache cannot help), and `|| true`,
+        // which would make the condition true if the timeout were an ordinary error.
+        let list = (0..60).map(|i| i.to_string()).collect::<Vec<_>>().join(",");
+        let condition = format!(
+            "[{list}].all(i, [{list}].all(j, assertion.sub.matches(\
+             '^x((a|b|c|d|e|f|g|h){{1,100}}.){{1,9}}' + string(i) + '-' + string(j)) || true))"
+        );
+        assert!(condition.len() <= 4096);
+        let started = std::time::Instant::now();
+        let report = run(&documented(&condition), json!({}));
+        assert!(!report.allowed, "{report:#?}");
+        let reason = report
+            .reasons
+            .iter()
+            .find(|r| r.id == "gcp-cel-timeout")
+            .unwrap_or_else(|| panic!("{report:#?}"));
+        assert_eq!(reason.location, "attributeCondition");
+        assert!(
+            reason.message.contains("did not finish within 2 s"),
+            "{}",
+            reason.message
+        );
+        assert!(reason
+            .hint
+            .as_deref()
+            .unwrap_or_default()
+            .contains("simplify"));
+        // A hang guard: the deadline and the join grace, with a wide margin.
+        assert!(started.elapsed() < std::time::Duration::from_secs(60));
     }
 
     #[test]

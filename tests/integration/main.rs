@@ -9,6 +9,7 @@ mod runner;
 
 mod action;
 mod binary;
+mod bounded;
 mod cli;
 mod common;
 mod faults;

@@ -2,7 +2,7 @@
 //! evaluating each (operator, key, values) with IAM's documented semantics.
 
 use super::keys::{Lookup, TokenKeys};
-use crate::pattern::{string_like, string_like_ignoring_case};
+use crate::pattern::{check_pattern, string_like, string_like_ignoring_case};
 use crate::policy::document::{join, kind};
 use crate::policy::{list, PolicyError, PolicyReport, Reason};
 use serde_json::Value;
@@ -156,6 +156,11 @@ pub(super) fn parse_block(value: &Value, location: &str) -> Result<Vec<Condition
             let values = parse_values(values, &location)?;
             if operator.base == Base::Null && values.iter().any(|v| v != "true" && v != "false") {
                 return Err(PolicyError::invalid(location, "`Null` takes true or false"));
+            }
+            // Every value is checked, not only `StringLike`'s: the "did you mean a pattern"
+            // explanations match `StringEquals` values as patterns too.
+            if let Some(e) = values.iter().find_map(|v| check_pattern(v).err()) {
+                return Err(PolicyError::invalid(location, e.to_string()));
             }
             conditions.push(Condition {
                 operator: operator.clone(),

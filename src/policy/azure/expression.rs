@@ -244,6 +244,11 @@ impl Parser<'_> {
         let Token::Str(text) = value.token else {
             return Err(self.error(&value, "expected a quoted value"));
         };
+        if operator == Operator::Matches {
+            // A longer pattern would make matching slow, and Azure accepts none this long.
+            crate::pattern::check_pattern(&text)
+                .map_err(|e| PolicyError::invalid(self.location, e.to_string()))?;
+        }
         self.terms.push(Term {
             claim,
             operator,

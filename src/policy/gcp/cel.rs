@@ -8,13 +8,35 @@
 //! aborts the process. The stack is reserved, not committed, so only the depth actually used
 //! costs memory. The worker also contains a panic inside the crate. Only plain Rust data
 //! crosses the thread boundary; the caller still sees a synchronous function.
+//!
+//! Evaluating one document's expressions has a deadline, [`DEADLINE`]: GCP does not wait for
+//! a slow condition either, so running out of time refuses the token
+//! ([`Failure::TimedOut`]). Our `matches` checks the clock on every call and fails once time
+//! is up (and the run is reported as timed out even if CEL's `||` or `exists` absorbed that
+//! error); an evaluation that is slow without calling `matches` is abandoned by the caller,
+//! which stops waiting for the worker a little after the deadline.
 
 use crate::policy::PolicyError;
 use cel::common::ast::{operators, EntryExpr, Expr, LiteralValue};
 use cel::objects::{Key, Map};
 use cel::{Context, IdedExpr, Program, Value};
+use std::cell::RefCell;
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// How long one document's mappings and condition may take together. Real conditions take
+/// microseconds; a hostile one (nested comprehensions around `.matches()`) could otherwise
+/// run for most of an hour.
+pub const DEADLINE: Duration = Duration::from_secs(2);
+
+/// How much longer than [`DEADLINE`] the caller waits for the worker before abandoning it:
+/// time for a worker that noticed the deadline in `matches` to unwind and report.
+const JOIN_GRACE: Duration = Duration::from_secs(1);
+
+/// Compiled `matches` patterns kept per run; a condition that builds a new pattern for each
+/// element beyond this compiles the rest without caching (and is still under the deadline).
+const REGEX_CACHE_ENTRIES: usize = 256;
 
 /// Worker stack: enough for the longest expressions GCP accepts (4096 characters of chained
 /// operators) in a debug build, with a wide margin.
@@ -57,6 +79,44 @@ pub(super) struct Run {
     pub(super) mappings: Vec<Result<Evaluated, String>>,
     /// `None` when there is no condition or a mapping failed, so the condition never ran.
     pub(super) condition: Option<Result<Evaluated, String>>,
+}
+
+/// Why a run gave no results.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum Failure {
+    /// The worker could not start or the interpreter panicked.
+    Crashed,
+    /// The expressions did not finish within [`DEADLINE`].
+    TimedOut,
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Failure::Crashed => f.write_str("the CEL interpreter failed on these expressions"),
+            Failure::TimedOut => write!(
+                f,
+                "the expressions did not finish within {} s",
+                DEADLINE.as_secs_f64()
+            ),
+        }
+    }
+}
+
+/// The state of one run on its worker thread: the deadline and the compiled patterns.
+#[derive(Default)]
+struct Budget {
+    deadline: Option<Instant>,
+    /// Set once `matches` saw the deadline pass.
+    expired: bool,
+    regexes: HashMap<String, Result<Arc<regex_lite::Regex>, String>>,
+    /// How many patterns were compiled (tests count them).
+    compiled: usize,
+}
+
+thread_local! {
+    // Thread-local because the cel crate takes plain functions; each run has a fresh worker.
+    static BUDGET: RefCell<Budget> = RefCell::default();
 }
 
 /// Runs `work` on the worker thread. `None` when the thread could not start or panicked.
@@ -156,17 +216,69 @@ fn check_nesting(source: &str, location: &str) -> Result<(), PolicyError> {
 
 /// Evaluates the `(target, source)` mappings over `assertion` (the claims), then, when they
 /// all succeed, the condition over `assertion`, `attribute` and `google`.
+/// Gives up after [`DEADLINE`] (see the module comment).
 pub(super) fn run(
     mappings: &[(&str, &str)],
     condition: Option<&str>,
     claims: &serde_json::Map<String, serde_json::Value>,
-) -> Result<Run, String> {
-    on_worker(|| run_here(mappings, condition, claims))
-        .ok_or_else(|| "the CEL interpreter failed on these expressions".to_owned())
+) -> Result<Run, Failure> {
+    run_within(mappings, condition, claims, DEADLINE)
+}
+
+fn run_within(
+    mappings: &[(&str, &str)],
+    condition: Option<&str>,
+    claims: &serde_json::Map<String, serde_json::Value>,
+    limit: Duration,
+) -> Result<Run, Failure> {
+    // Owned copies: an abandoned worker outlives this call, so it cannot borrow.
+    let mappings: Vec<(String, String)> = mappings
+        .iter()
+        .map(|(t, s)| ((*t).to_owned(), (*s).to_owned()))
+        .collect();
+    let condition = condition.map(str::to_owned);
+    let claims = claims.clone();
+    let deadline = Instant::now() + limit;
+    let (sender, receiver) = std::sync::mpsc::channel();
+    std::thread::Builder::new()
+        .name("oidc-preflight-cel".into())
+        .stack_size(STACK_SIZE)
+        .spawn(move || {
+            let result = run_here(&mappings, condition.as_deref(), &claims, deadline);
+            // The caller may have stopped waiting; then nobody needs the result.
+            let _ = sender.send(result);
+        })
+        .map_err(|_| Failure::Crashed)?;
+    match receiver.recv_timeout(limit + JOIN_GRACE) {
+        Ok(result) => result,
+        Err(std::sync::mpsc::RecvTimeoutError::Timeout) => Err(Failure::TimedOut),
+        // The worker panicked before sending.
+        Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => Err(Failure::Crashed),
+    }
 }
 
 fn run_here(
-    mappings: &[(&str, &str)],
+    mappings: &[(String, String)],
+    condition: Option<&str>,
+    claims: &serde_json::Map<String, serde_json::Value>,
+    deadline: Instant,
+) -> Result<Run, Failure> {
+    BUDGET.with(|b| {
+        *b.borrow_mut() = Budget {
+            deadline: Some(deadline),
+            ..Budget::default()
+        }
+    });
+    let run = evaluate_all(mappings, condition, claims);
+    let expired = BUDGET.with(|b| b.borrow().expired) || Instant::now() > deadline;
+    if expired {
+        return Err(Failure::TimedOut);
+    }
+    Ok(run)
+}
+
+fn evaluate_all(
+    mappings: &[(String, String)],
     condition: Option<&str>,
     claims: &serde_json::Map<String, serde_json::Value>,
 ) -> Run {
@@ -230,16 +342,30 @@ fn matches(
     cel::extractors::This(this): cel::extractors::This<Arc<String>>,
     pattern: Arc<String>,
 ) -> Result<bool, cel::ExecutionError> {
-    let compiled = regex_lite::RegexBuilder::new(&pattern)
-        .size_limit(REGEX_SIZE_LIMIT)
-        .nest_limit(MAX_NESTING as u32)
-        .build()
-        .map_err(|e| {
-            cel::ExecutionError::function_error(
-                "matches",
-                format!("'{pattern}' is not a valid regex: {e}"),
-            )
-        })?;
+    let compiled = BUDGET
+        .with(|b| {
+            let mut budget = b.borrow_mut();
+            if budget.deadline.is_some_and(|d| Instant::now() > d) {
+                budget.expired = true;
+                return Err(Failure::TimedOut.to_string());
+            }
+            if let Some(cached) = budget.regexes.get(pattern.as_str()) {
+                return cached.clone();
+            }
+            // Compiling is what made a `.matches()` in a comprehension slow: once per pattern.
+            budget.compiled += 1;
+            let compiled = regex_lite::RegexBuilder::new(&pattern)
+                .size_limit(REGEX_SIZE_LIMIT)
+                .nest_limit(MAX_NESTING as u32)
+                .build()
+                .map(Arc::new)
+                .map_err(|e| format!("'{pattern}' is not a valid regex: {e}"));
+            if budget.regexes.len() < REGEX_CACHE_ENTRIES {
+                budget.regexes.insert(pattern.to_string(), compiled.clone());
+            }
+            compiled
+        })
+        .map_err(|message| cel::ExecutionError::function_error("matches", message))?;
     Ok(compiled.is_match(&this))
 }
 
@@ -386,7 +512,7 @@ mod tests {
 
     fn eval(source: &str, claims: &serde_json::Value) -> Result<Evaluated, String> {
         let claims = claims.as_object().cloned().unwrap_or_default();
-        let run = run(&[("attribute.x", source)], None, &claims)?;
+        let run = run(&[("attribute.x", source)], None, &claims).map_err(|e| e.to_string())?;
         run.mappings
             .into_iter()
             .next()
@@ -592,6 +718,80 @@ mod tests {
         .unwrap();
         let names: Vec<String> = checked.attributes.into_iter().collect();
         assert_eq!(names, ["env", "flag", "k", "repository_owner", "team"]);
+    }
+
+    /// Two nested comprehensions over `n` numbers around a `.matches()` whose pattern is slow
+    /// to compile and quick to reject with (`^x` fails at the first character).
+    fn slow_to_compile_condition(n: usize) -> String {
+        let list = (0..n).map(|i| i.to_string()).collect::<Vec<_>>().join(",");
+        format!(
+            "[{list}].all(i, [{list}].all(j, \
+             !assertion.sub.matches('^x((a|b|c|d|e|f|g|h){{1,100}}.){{1,9}}$')))"
+        )
+    }
+
+    #[test]
+    fn a_pattern_is_compiled_once_per_run() {
+        let claims = json!({"sub": "repo:octo-org/octo-repo:ref:refs/heads/main"});
+        let claims = claims.as_object().cloned().unwrap_or_default();
+        let source = format!(
+            "{} && assertion.sub.matches('heads') && !assertion.sub.matches('^x')",
+            slow_to_compile_condition(3)
+        );
+        // On this thread, so that the budget can be read afterwards.
+        let mappings = [("attribute.x".to_owned(), source)];
+        let deadline = Instant::now() + Duration::from_secs(600);
+        let run = run_here(&mappings, None, &claims, deadline).unwrap();
+        assert_eq!(run.mappings[0], Ok(Evaluated::Bool(true)));
+        assert_eq!(BUDGET.with(|b| b.borrow().compiled), 3);
+    }
+
+    #[test]
+    fn a_condition_slow_to_compile_finishes_in_time() {
+        // 10,000 `matches` calls: compiled per call this took about 50 s in a debug build;
+        // compiled once, a small fraction of the deadline.
+        let source = slow_to_compile_condition(100);
+        assert!(source.len() <= 4096);
+        let claims = json!({"sub": "repo:octo-org/octo-repo:ref:refs/heads/main"});
+        let started = Instant::now();
+        assert_eq!(eval(&source, &claims), Ok(Evaluated::Bool(true)));
+        // A hang guard, not a speed test.
+        assert!(started.elapsed() < Duration::from_secs(30));
+    }
+
+    #[test]
+    fn running_out_of_time_is_a_failure_even_when_cel_absorbs_the_error() {
+        let claims = json!({"sub": "repo:octo-org/octo-repo:ref:refs/heads/main"});
+        let claims = claims.as_object().cloned().unwrap_or_default();
+        // A new pattern per element defeats the cache; `|| true` would turn a `matches`
+        // error into true if the run did not remember that time ran out.
+        let list = (0..40).map(|i| i.to_string()).collect::<Vec<_>>().join(",");
+        let source = format!(
+            "[{list}].all(i, [{list}].all(j, assertion.sub.matches('^(x|y){{1,200}}' + string(i) + '-' + string(j)) || true))"
+        );
+        let started = Instant::now();
+        let result = run_within(
+            &[("attribute.x", &source)],
+            None,
+            &claims,
+            Duration::from_millis(50),
+        );
+        assert_eq!(result.unwrap_err(), Failure::TimedOut);
+        // A hang guard, not a speed test: the caller waits at most the limit and the grace.
+        assert!(started.elapsed() < Duration::from_secs(30));
+    }
+
+    #[test]
+    fn a_worker_slow_outside_matches_is_abandoned() {
+        // No `matches` call to check the clock: the caller stops waiting.
+        let items: Vec<String> = (0..3000).map(|i| format!("v{i}")).collect();
+        let claims = json!({"aud": items});
+        let claims = claims.as_object().cloned().unwrap_or_default();
+        let source = "assertion.aud.all(a, assertion.aud.all(b, a + b != 'x'))";
+        let started = Instant::now();
+        let result = run_within(&[("attribute.x", source)], None, &claims, Duration::ZERO);
+        assert_eq!(result.unwrap_err(), Failure::TimedOut);
+        assert!(started.elapsed() < Duration::from_secs(30));
     }
 
     #[test]
