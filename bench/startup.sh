@@ -125,7 +125,7 @@ for r in results:
     ms = [t * 1000 for t in r["times"]]
     median = statistics.median(ms)
     print(f"| {r['command']} | {median:.1f} ms | {statistics.mean(ms):.1f} ± {statistics.stdev(ms):.1f} ms"
-          f" | {min(ms):.1f} ms | {max(ms):.1f} ms | +{median - bare * 1000:.1f} ms |")
+          f" | {min(ms):.1f} ms | {max(ms):.1f} ms | +{max(0.0, median - bare * 1000):.1f} ms |")
 if sys.argv[2]:
     print(f"| cold compile, Dockerfile profile `action` (once) | {float(sys.argv[2]):.1f} s | | | | |")
 PY

@@ -146,7 +146,7 @@ cache_root="$(unix_path "${cache_root}")/oidc-preflight"
 
 # 64 hex digits of a file's SHA-256.
 file_sha() {
-  sha256_stdin <"$1"
+  sha256_file "$1"
 }
 
 # ---- 2. the tool cache --------------------------------------------------------------------
