@@ -108,3 +108,13 @@ check_action_run() {
 median() {
   sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
+
+# Node and @actions/core for the JavaScript peer (bench/id-token.mjs), from the committed lock
+# file into bench/node_modules.
+ensure_node_peer() {
+  command -v node >/dev/null || { log "error: node not found (Node 20 or later)"; exit 2; }
+  if [[ ! bench/node_modules/.package-lock.json -nt bench/package-lock.json ]]; then
+    log "installing @actions/core into bench/node_modules"
+    (cd bench && npm ci --no-audit --no-fund --loglevel=error)
+  fi
+}

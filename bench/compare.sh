@@ -23,11 +23,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 source bench/common.sh
 
 ensure_tools
-command -v node >/dev/null || { log "error: node not found (Node 20 or later)"; exit 2; }
-if [[ ! bench/node_modules/.package-lock.json -nt bench/package-lock.json ]]; then
-  log "installing @actions/core into bench/node_modules"
-  (cd bench && npm ci --no-audit --no-fund --loglevel=error)
-fi
+ensure_node_peer
 
 log "building the binary (profiles action and release) and the provider"
 cargo build --locked --profile action --bin oidc-preflight --example provider

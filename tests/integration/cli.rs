@@ -13,7 +13,8 @@ fn binary(args: &[&str]) -> Command {
     cmd
 }
 
-fn run(args: &[&str], stdin: &str) -> Output {
+/// The binary with `args` and `stdin`, in a clean environment.
+pub(crate) fn run(args: &[&str], stdin: &str) -> Output {
     let mut child = binary(args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())

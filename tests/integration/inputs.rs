@@ -129,25 +129,11 @@ async fn a_run_that_checks_nothing_says_so_and_is_not_matched() {
     assert!(run.summary.starts_with("## ✅ OIDC preflight passed"));
 }
 
+/// `oidc-preflight check ARGS` with the token on standard input.
 fn check(args: &[&str], token: &str) -> Output {
-    use std::io::Write;
-    use std::process::Stdio;
-    let mut child = Command::new(env!("CARGO_BIN_EXE_oidc-preflight"))
-        .env_clear()
-        .arg("check")
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(token.as_bytes())
-        .unwrap();
-    child.wait_with_output().unwrap()
+    let mut full = vec!["check"];
+    full.extend_from_slice(args);
+    crate::cli::run(&full, token)
 }
 
 #[test]
