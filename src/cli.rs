@@ -22,6 +22,8 @@ pub struct Cli {
 }
 
 /// Subcommands.
+// The variants' docs are the `--help` text, where URLs are plain text, not links.
+#[allow(rustdoc::bare_urls)]
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the action (the same as no arguments).
@@ -32,8 +34,8 @@ pub enum Command {
     /// the same checks as the action and prints the report. Never prints the token.
     ///
     /// Verification fetches the discovery document and the JWKS of the trusted issuer only:
-    /// GitHub's own (https://token.actions.githubusercontent.com, its /<enterprise-slug>
-    /// forms, https://token.actions.<subdomain>.ghe.com), or the one `--issuer` names (GitHub
+    /// GitHub's own (https://token.actions.githubusercontent.com, its /ENTERPRISE-SLUG
+    /// forms, https://token.actions.SUBDOMAIN.ghe.com), or the one `--issuer` names (GitHub
     /// Enterprise Server: https://HOST/_services/token). A token whose `iss` is not trusted
     /// fails, and nothing is fetched from it. A token that cannot be verified, or keys that
     /// cannot be fetched, fail the check too. To stay offline, pass the keys with `--jwks

@@ -230,7 +230,7 @@ pub fn http_client() -> Result<reqwest::Client, RequestError> {
 }
 
 /// The client for requests to `url`: [`http_client`] for https; for plain http (loopback
-/// only, see [`check_transport`]) a client without any proxy and without root certificates.
+/// only) a client without any proxy and without root certificates.
 ///
 /// No proxy: through an `HTTP_PROXY` or `ALL_PROXY` the bearer header would reach the proxy in
 /// clear (over https the proxy only relays a CONNECT tunnel, so the bearer stays encrypted and
