@@ -1,0 +1,135 @@
+//! `cargo run --example receiver`: a service that receives GitHub Actions OIDC tokens (a
+//! deploy API, an internal registry) and admits a caller the way a cloud would: the signature
+//! by a key of an issuer the service trusts, then the service's own trust policy.
+//!
+//! `admit` is the part to copy. `main` runs it against the embedded loopback provider the
+//! tests use (a GitHub-like issuer with its own key), so the example needs no network: the
+//! provider is trusted by name, as a GitHub Enterprise Server would be; a service for
+//! github.com would use `TrustedIssuers::github()` instead.
+
+#[path = "../tests/support/provider.rs"]
+mod provider;
+
+use oidc_preflight::claims::Claims;
+use oidc_preflight::policy::{self, PolicyFormat};
+use oidc_preflight::request::http_client_for;
+use oidc_preflight::verify::{verify, TrustedIssuers, VerifyOptions};
+use oidc_preflight::Secret;
+
+use provider::{Job, Provider, REQUEST_TOKEN};
+
+/// A token from the provider's runner endpoint, as a workflow step would get it.
+async fn token_for(
+    provider: &Provider,
+    audience: &str,
+) -> Result<String, Box<dyn std::error::Error>> {
+    use oidc_preflight::request::{fetch_token, http_client, RetryPolicy, TokenRequest};
+    let request = TokenRequest {
+        url: provider.request_url(),
+        bearer: Secret::new(REQUEST_TOKEN),
+        audience: Some(audience.to_owned()),
+        policy: RetryPolicy::default(),
+    };
+    let token = fetch_token(&http_client()?, &request, &mut |_| {}).await?;
+    Ok(token.reveal().to_owned())
+}
+
+/// Who was admitted, and why a caller was not.
+#[derive(Debug)]
+enum Admission {
+    Admitted { repository: String, subject: String },
+    Refused { reason: String },
+}
+
+/// Verifies `jwt` against the keys of `issuer` only (never the issuer the token names), for
+/// `audience`, then evaluates the service's AWS-style trust policy against the verified claims.
+async fn admit(
+    jwt: &str,
+    issuer: &str,
+    audience: &str,
+    trust_policy: &str,
+) -> Result<Admission, Box<dyn std::error::Error>> {
+    let policy = policy::parse(trust_policy, Some(PolicyFormat::Aws))?;
+    let mut options = VerifyOptions::new(TrustedIssuers::named(issuer)?);
+    options.expected_audience = Some(vec![audience.to_owned()]);
+    let client = http_client_for(&issuer.parse()?)?;
+    let verified = match verify(&client, &Secret::new(jwt), &options).await {
+        Ok(verified) => verified,
+        Err(err) => {
+            return Ok(Admission::Refused {
+                reason: format!("{err} ({})", err.hint().unwrap_or_default()),
+            })
+        }
+    };
+    let report = policy::evaluate(&policy, &verified.claims);
+    if !report.allowed {
+        let why = report
+            .reasons
+            .iter()
+            .filter(|r| !r.holds())
+            .map(|r| format!("{} [{}] {}", r.location, r.id, r.message))
+            .collect::<Vec<_>>()
+            .join("; ");
+        return Ok(Admission::Refused { reason: why });
+    }
+    Ok(Admission::Admitted {
+        repository: text(&verified.claims, "repository"),
+        subject: text(&verified.claims, "sub"),
+    })
+}
+
+impl std::fmt::Display for Admission {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Admission::Admitted {
+                repository,
+                subject,
+            } => write!(f, "admitted {repository} as `{subject}`"),
+            Admission::Refused { reason } => write!(f, "refused: {reason}"),
+        }
+    }
+}
+
+fn text(claims: &Claims, name: &str) -> String {
+    claims.str(name).unwrap_or_default().to_owned()
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let provider = Provider::start().await;
+    let job = Job {
+        environment: Some("prod".to_owned()),
+        ..Job::default()
+    };
+    provider.issue_tokens_for(&job).await;
+    let issuer = provider.server.uri();
+    let jwt = token_for(&provider, "deploy.example.com").await?;
+    let host = issuer.trim_start_matches("http://");
+    let policy = |subject: &str| {
+        format!(
+            r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow",
+            "Principal":{{"Federated":"arn:aws:iam::123456789012:oidc-provider/{host}"}},
+            "Action":"sts:AssumeRoleWithWebIdentity",
+            "Condition":{{"StringEquals":{{"{host}:aud":"deploy.example.com","{host}:sub":"{subject}"}}}}}}]}}"#
+        )
+    };
+    // The job declares `environment: prod`, so only the environment form is admitted.
+    for (subject, admitted) in [
+        ("repo:octo-org/octo-repo:environment:prod", true),
+        ("repo:octo-org/octo-repo:ref:refs/heads/main", false),
+    ] {
+        let admission = admit(&jwt, &issuer, "deploy.example.com", &policy(subject)).await?;
+        println!("policy for {subject}:\n  {admission}");
+        if matches!(admission, Admission::Admitted { .. }) != admitted {
+            return Err(format!("expected admitted={admitted} for {subject}").into());
+        }
+    }
+    // A token for another audience is refused by verification itself.
+    let other = token_for(&provider, "sts.amazonaws.com").await?;
+    let admission = admit(&other, &issuer, "deploy.example.com", &policy("repo:*")).await?;
+    println!("token for sts.amazonaws.com:\n  {admission}");
+    if !matches!(admission, Admission::Refused { .. }) {
+        return Err("a token for another audience was admitted".into());
+    }
+    Ok(())
+}
