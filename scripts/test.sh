@@ -19,6 +19,9 @@ cargo clippy --locked --all-targets -- -D warnings
 step "cargo test (unit, integration, doc tests)"
 cargo test --locked
 
+step "examples/receiver.rs (a receiving service admits and refuses tokens; exits non-zero otherwise)"
+cargo run --locked --quiet --example receiver
+
 step "cargo doc (warnings are errors)"
 RUSTDOCFLAGS="${RUSTDOCFLAGS:-} -D warnings" cargo doc --locked --no-deps
 
