@@ -6,6 +6,14 @@
 //! token of the deploy job (which has an environment) and checks the prediction. Each shows the step log as
 //! the runner would render it (masks applied, commands turned into annotations) and the
 //! `GITHUB_OUTPUT` file the step wrote.
+// Tests and examples may unwrap and print (Cargo.toml's [lints] are for library code).
+#![allow(
+    unreachable_pub,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr
+)]
 
 #[path = "../tests/support/provider.rs"]
 mod provider;

@@ -11,6 +11,14 @@
 //! eval "$(cargo run --profile action --example provider)"   # or --env-file, in the background
 //! INPUT_AUDIENCE=sts.amazonaws.com oidc-preflight
 //! ```
+// Tests and examples may unwrap and print (Cargo.toml's [lints] are for library code).
+#![allow(
+    unreachable_pub,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr
+)]
 
 #[path = "../tests/support/provider.rs"]
 mod provider;

@@ -6,6 +6,14 @@
 //! tests use (a GitHub-like issuer with its own key), so the example needs no network: the
 //! provider is trusted by name, as a GitHub Enterprise Server would be; a service for
 //! github.com would use `TrustedIssuers::github()` instead.
+// Tests and examples may unwrap and print (Cargo.toml's [lints] are for library code).
+#![allow(
+    unreachable_pub,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr
+)]
 
 #[path = "../tests/support/provider.rs"]
 mod provider;

@@ -16,6 +16,8 @@
 //! # }
 //! ```
 #![forbid(unsafe_code)]
+// Cargo.toml's [lints] deny unwrap, expect and printing in library code; unit tests may.
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 #![deny(missing_docs)]
 
 mod action;

@@ -1,5 +1,13 @@
 //! Verification end to end: tokens signed here by a key generated here, keys served on
 //! loopback by wiremock the way GitHub serves discovery and JWKS.
+// Tests and examples may unwrap and print (Cargo.toml's [lints] are for library code).
+#![allow(
+    unreachable_pub,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr
+)]
 
 use std::sync::OnceLock;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};

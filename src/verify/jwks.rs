@@ -15,7 +15,7 @@ const MIN_BITS: usize = 2048;
 const MAX_BITS: usize = 8192;
 /// The most keys a token without `kid` is tried against. Real key sets hold two or three
 /// (the current key and the next during a rotation).
-pub const MAX_KIDLESS_TRIES: usize = 8;
+pub(crate) const MAX_KIDLESS_TRIES: usize = 8;
 
 /// The signing keys of an issuer: its JWKS, keeping the RSA keys usable for RS256.
 ///

@@ -1,4 +1,12 @@
 //! Integration tests: one binary, one module per area.
+// Tests and examples may unwrap and print (Cargo.toml's [lints] are for library code).
+#![allow(
+    unreachable_pub,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr
+)]
 
 #[path = "../support/composite.rs"]
 mod composite;

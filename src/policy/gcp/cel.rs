@@ -28,7 +28,7 @@ use std::time::{Duration, Instant};
 /// How long one document's mappings and condition may take together. Real conditions take
 /// microseconds; a hostile one (nested comprehensions around `.matches()`) could otherwise
 /// run for most of an hour.
-pub const DEADLINE: Duration = Duration::from_secs(2);
+pub(crate) const DEADLINE: Duration = Duration::from_secs(2);
 
 /// How much longer than [`DEADLINE`] the caller waits for the worker before abandoning it:
 /// time for a worker that noticed the deadline in `matches` to unwind and report.
