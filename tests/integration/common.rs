@@ -2,7 +2,7 @@
 
 use std::time::{Duration, Instant};
 
-use oidc_preflight::{run_action, ActionConfig, Env, ExitStatus};
+use oidc_preflight::{report_error, run_action, ActionConfig, Env, ExitStatus};
 
 use crate::provider::Provider;
 use crate::runner::{self, RunnerView};
@@ -53,10 +53,18 @@ pub async fn run_with(
     for (name, value) in extra {
         vars.push((name.to_string(), value.to_string()));
     }
-    let config = ActionConfig::from_env(&Env::from_pairs(vars)).expect("valid inputs");
     let (mut out, mut err) = (Vec::new(), Vec::new());
     let started = Instant::now();
-    let status = run_action(&config, &mut out, &mut err).await;
+    // Refused inputs are reported as the binary reports them (src/app.rs), so a scenario can
+    // show what a person reads when the action stops before the token request.
+    let status = match ActionConfig::from_env(&Env::from_pairs(vars)) {
+        Ok(config) => run_action(&config, &mut out, &mut err).await,
+        Err(e) => {
+            let error = oidc_preflight::Error::from(e);
+            report_error(&error, &mut out, &mut err).expect("report to a buffer");
+            error.exit_status()
+        }
+    };
     let elapsed = started.elapsed();
     let stdout = String::from_utf8(out).expect("stdout is UTF-8");
     let stderr = String::from_utf8(err).expect("stderr is UTF-8");

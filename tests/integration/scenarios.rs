@@ -12,8 +12,9 @@ use oidc_preflight::pattern::PatternSet;
 use oidc_preflight::{report, summary};
 use serde_json::{json, Value};
 
-use crate::common::outside_code_fences;
-use crate::provider::Job;
+use crate::common::{outside_code_fences, run_with};
+use crate::provider::{test_key, Job, Provider, GITHUB_ISSUER};
+use wiremock::ResponseTemplate;
 
 const IAT: i64 = 1_800_000_000;
 
@@ -486,3 +487,705 @@ fn snapshot_hostile_values_summary_is_inert() {
     }
     insta::assert_snapshot!("hostile_summary", summary);
 }
+
+// ---------------------------------------------------------------------------------------------
+// What a person reads, snapshotted whole: the step log as the runner renders it, the
+// annotations, the job summary, and the JSON report of `check` (or the `findings` output where
+// a scenario only exists in the action). One snapshot file per scenario, so a change of wording
+// shows up in review as a diff of the scenario it changes.
+//
+// The action reads the real clock, so its token is issued around the real now and the parts
+// that depend on it (the times and the durations left) are replaced with placeholders; `check`
+// takes `now`, so its report is run on fixed times and needs no placeholders but for paths.
+// ---------------------------------------------------------------------------------------------
+
+/// How the token endpoint answers in a snapshot scenario.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Token {
+    /// A token signed with the provider's key.
+    Signed,
+    /// A token whose signature is not the provider key's.
+    Forged,
+    /// The runner variables are absent (no `id-token: write`).
+    NoPermission,
+    /// The token endpoint refuses with 403, as a runner that may not mint tokens.
+    Forbidden,
+}
+
+/// A scenario a person reads the output of.
+struct Reading {
+    /// The snapshot's name.
+    name: &'static str,
+    /// What happened, as the snapshot's first line.
+    title: &'static str,
+    job: Job,
+    /// Claims that differ from the job's (`aud` follows the `audience` input unless set here).
+    set: Vec<(&'static str, Value)>,
+    /// `iat`, `nbf` and `exp` relative to the time the token is issued.
+    times: (i64, i64, i64),
+    /// The action's inputs; `check` gets the same checks as options.
+    inputs: Vec<(&'static str, String)>,
+    /// Trust policy documents (file name, text), in the workspace.
+    policies: Vec<(&'static str, String)>,
+    /// The issuer is the loopback provider, whose keys the action fetches; otherwise the token
+    /// names a real issuer, whose keys the tests cannot fetch, so the action runs with
+    /// `verify-signature: false` and `check` verifies with a JWKS file.
+    loopback_issuer: bool,
+    token: Token,
+    /// Also run through `oidc-preflight check --format json`.
+    check: bool,
+    /// The event payload the runner gives the action (GITHUB_EVENT_PATH).
+    event: Option<Value>,
+}
+
+impl Default for Reading {
+    fn default() -> Self {
+        Self {
+            name: "",
+            title: "",
+            job: Job::default(),
+            set: Vec::new(),
+            times: (0, -5, 300),
+            inputs: Vec::new(),
+            policies: Vec::new(),
+            loopback_issuer: false,
+            token: Token::Signed,
+            check: true,
+            event: None,
+        }
+    }
+}
+
+const AWS_AUD: &str = "sts.amazonaws.com";
+const AZURE_AUD: &str = "api://AzureADTokenExchange";
+const GCP_AUD: &str = "https://iam.googleapis.com/projects/123456789/locations/global/workloadIdentityPools/gh/providers/gh";
+const GCP_POLICY_AUD: &str = "https://iam.googleapis.com/projects/123456789012/locations/global/workloadIdentityPools/github/providers/octo-org";
+
+fn inputs(pairs: &[(&'static str, &str)]) -> Vec<(&'static str, String)> {
+    pairs.iter().map(|(k, v)| (*k, v.to_string())).collect()
+}
+
+fn example_policy(file: &'static str) -> (&'static str, String) {
+    let path = format!("{}/examples/policies/{file}", env!("CARGO_MANIFEST_DIR"));
+    (file, std::fs::read_to_string(path).expect("example policy"))
+}
+
+fn readings() -> Vec<Reading> {
+    let prod = env_job("prod");
+    let pull_request = Job {
+        event_name: "pull_request".into(),
+        git_ref: "refs/pull/7/merge".into(),
+        ..Job::default()
+    };
+    let tag = Job {
+        git_ref: "refs/tags/v1.2.3".into(),
+        ..Job::default()
+    };
+    vec![
+        Reading {
+            name: "read_environment_form_vs_branch_pattern",
+            title: "AWS: the job declares `environment: prod`, the trust policy pins the branch (Not authorized to perform sts:AssumeRoleWithWebIdentity)",
+            job: prod.clone(),
+            inputs: inputs(&[("audience", AWS_AUD), ("provider", "aws"), ("subject-pattern", "repo:octo-org/octo-repo:ref:refs/heads/main")]),
+            ..Reading::default()
+        },
+        Reading {
+            name: "read_pull_request_form",
+            title: "A pull_request run where the policy allows branches only",
+            job: pull_request.clone(),
+            inputs: inputs(&[("audience", AWS_AUD), ("provider", "aws"), ("subject-pattern", "repo:octo-org/octo-repo:ref:refs/heads/*")]),
+            ..Reading::default()
+        },
+        Reading {
+            name: "read_tag_push",
+            title: "A tag push where the policy pins main",
+            job: tag.clone(),
+            inputs: inputs(&[("audience", AWS_AUD), ("subject-pattern", "repo:octo-org/octo-repo:ref:refs/heads/main")]),
+            ..Reading::default()
+        },
+        Reading {
+            name: "read_environment_expected_job_has_none",
+            title: "The policy expects the environment form; the job declares no environment",
+            inputs: inputs(&[("audience", AWS_AUD), ("subject-pattern", "repo:octo-org/octo-repo:environment:prod")]),
+            ..Reading::default()
+        },
+        Reading {
+            name: "read_custom_template",
+            title: "A customized sub template is in force; the policy expects the default form",
+            set: vec![("sub", json!("repository_owner_id:65432:repository_id:123456789:ref:refs/heads/main"))],
+            inputs: inputs(&[("audience", AWS_AUD), ("subject-pattern", "repo:octo-org/octo-repo:ref:refs/heads/main")]),
+            ..Reading::default()
+        },
+        Reading {
+            name: "read_immutable_subject_in_token",
+            title: "The token has the immutable subject form, the policy the mutable one",
+            set: vec![("sub", json!("repo:octo-org@65432/octo-repo@123456789:ref:refs/heads/main"))],
+            inputs: inputs(&[("audience", AWS_AUD), ("subject-pattern", "repo:octo-org/octo-repo:ref:refs/heads/main")]),
+            ..Reading::default()
+        },
+        Reading {
+            name: "read_immutable_subject_in_policy",
+            title: "The policy has the immutable subject form, the token the mutable one",
+            inputs: inputs(&[("audience", AWS_AUD), ("subject-pattern", "repo:octo-org@65432/octo-repo@123456789:ref:refs/heads/main")]),
+            ..Reading::default()
+        },
+        Reading {
+            name: "read_case_only_mismatch",
+            title: "Azure: the owner is capitalised differently in the credential (AADSTS7002138)",
+            inputs: inputs(&[("audience", AZURE_AUD), ("provider", "azure"), ("subject-pattern", "repo:Octo-Org/octo-repo:ref:refs/heads/main")]),
+            ..Reading::default()
+        },
+        Reading {
+            name: "read_audience_default_for_aws",
+            title: "AWS: no audience requested, so the token has GitHub's default (Incorrect token audience)",
+            inputs: inputs(&[("provider", "aws"), ("subject-pattern", "repo:octo-org/octo-repo:ref:refs/heads/main")]),
+            ..Reading::default()
+        },
+        Reading {
+            name: "read_audience_mismatch_azure",
+            title: "Azure: the token was requested for AWS's audience (AADSTS700212)",
+            set: vec![("aud", json!(AWS_AUD))],
+            inputs: inputs(&[("provider", "azure"), ("subject-pattern", "repo:octo-org/octo-repo:ref:refs/heads/main")]),
+            ..Reading::default()
+        },
+        Reading {
+            name: "read_gcp_audience_project_id",
+            title: "GCP: the audience names the project by ID instead of number (invalid_grant)",
+            inputs: inputs(&[("audience", &GCP_AUD.replace("123456789", "my-project")), ("provider", "gcp")]),
+            ..Reading::default()
+        },
+        Reading {
+            name: "read_gcp_passes",
+            title: "GCP: the provider's audience and a matching subject pattern pass",
+            inputs: inputs(&[("audience", GCP_AUD), ("provider", "gcp"), ("subject-pattern", "repo:octo-org/octo-repo:*")]),
+            ..Reading::default()
+        },
+        Reading {
+            name: "read_gcp_subject_too_long",
+            title: "GCP: sub is longer than the 127 bytes google.subject may map",
+            job: Job { repository: format!("octo-org/{}", "r".repeat(110)), ..Job::default() },
+            inputs: inputs(&[("audience", GCP_AUD), ("provider", "gcp")]),
+            ..Reading::default()
+        },
+        Reading {
+            name: "read_issuer_enterprise_slug",
+            title: "The enterprise has a unique issuer URL (slug); the pattern matches",
+            set: vec![("iss", json!("https://token.actions.githubusercontent.com/acme"))],
+            inputs: inputs(&[("audience", AWS_AUD), ("subject-pattern", "repo:octo-org/octo-repo:ref:refs/heads/main")]),
+            ..Reading::default()
+        },
+        Reading {
+            name: "read_issuer_ghe_com",
+            title: "GHE.com: the issuer is the subdomain's",
+            set: vec![("iss", json!("https://token.actions.octocorp.ghe.com"))],
+            inputs: inputs(&[("audience", AWS_AUD), ("subject-pattern", "repo:octo-org/octo-repo:ref:refs/heads/main")]),
+            ..Reading::default()
+        },
+        Reading {
+            name: "read_issuer_ghes_where_github_expected",
+            title: "GitHub Enterprise Server token where the cloud expects github.com's issuer",
+            set: vec![("iss", json!("https://github.example.net/_services/token"))],
+            inputs: inputs(&[("audience", AWS_AUD), ("issuer", GITHUB_ISSUER), ("subject-pattern", "repo:octo-org/octo-repo:ref:refs/heads/main")]),
+            ..Reading::default()
+        },
+        Reading {
+            name: "read_issuer_trailing_slash",
+            title: "Azure: the credential's issuer has a trailing slash (AADSTS700211)",
+            inputs: inputs(&[("audience", AZURE_AUD), ("provider", "azure"), ("issuer", "https://token.actions.githubusercontent.com/")]),
+            ..Reading::default()
+        },
+        Reading {
+            name: "read_untrusted_issuer",
+            title: "A token whose iss is no GitHub issuer: check trusts no keys it names",
+            set: vec![("iss", json!("https://token.evil.example"))],
+            inputs: inputs(&[("audience", AWS_AUD), ("subject-pattern", "repo:octo-org/octo-repo:ref:refs/heads/main")]),
+            ..Reading::default()
+        },
+        Reading {
+            name: "read_reusable_workflow_pypi",
+            title: "PyPI: publishing from a reusable workflow in another repository",
+            job: env_job("release"),
+            set: vec![("job_workflow_ref", json!("octo-org/shared/.github/workflows/publish.yml@refs/heads/main"))],
+            inputs: inputs(&[("audience", "pypi"), ("provider", "pypi")]),
+            ..Reading::default()
+        },
+        Reading {
+            name: "read_crates_io_workflow_renamed",
+            title: "crates.io: the workflow was renamed; the trusted publisher expects publish.yml",
+            inputs: inputs(&[("audience", "crates.io"), ("provider", "crates-io"), ("claims", "workflow_ref=octo-org/octo-repo/.github/workflows/publish.yml@*")]),
+            ..Reading::default()
+        },
+        Reading {
+            name: "read_crates_io_environment_missing",
+            title: "crates.io: the trusted publisher requires an environment the job does not declare",
+            inputs: inputs(&[("audience", "crates.io"), ("provider", "crates-io"), ("claims", "environment=release")]),
+            ..Reading::default()
+        },
+        Reading {
+            name: "read_npm_trusted_publisher_passes",
+            title: "npm: the trusted publisher's repository, workflow and environment hold",
+            job: Job { workflow_file: "publish.yml".into(), ..env_job("npm") },
+            inputs: inputs(&[("audience", "npm:registry.npmjs.org"), ("provider", "npm"), ("claims", "repository=octo-org/octo-repo\nworkflow_ref=octo-org/octo-repo/.github/workflows/publish.yml@*\nenvironment=npm")]),
+            ..Reading::default()
+        },
+        Reading {
+            name: "read_token_expired",
+            title: "The token expired before it was used (AADSTS700024)",
+            times: (-900, -905, -600),
+            inputs: inputs(&[("audience", AWS_AUD), ("subject-pattern", "repo:octo-org/octo-repo:ref:refs/heads/main")]),
+            ..Reading::default()
+        },
+        Reading {
+            name: "read_token_expiring",
+            title: "The token has little time left",
+            times: (-270, -275, 30),
+            inputs: inputs(&[("audience", AWS_AUD), ("subject-pattern", "repo:octo-org/octo-repo:ref:refs/heads/main")]),
+            ..Reading::default()
+        },
+        Reading {
+            name: "read_token_not_yet_valid",
+            title: "The runner's clock is behind the issuer's: the token is not valid yet",
+            times: (600, 600, 900),
+            inputs: inputs(&[("audience", AWS_AUD), ("subject-pattern", "repo:octo-org/octo-repo:ref:refs/heads/main")]),
+            ..Reading::default()
+        },
+        Reading {
+            name: "read_aws_policy_allows",
+            title: "AWS: the role's trust policy allows the prod environment",
+            job: prod.clone(),
+            inputs: inputs(&[("audience", AWS_AUD), ("trust-policy", "aws-trust-policy.json")]),
+            policies: vec![example_policy("aws-trust-policy.json")],
+            ..Reading::default()
+        },
+        Reading {
+            name: "read_aws_policy_refuses",
+            title: "AWS: the role's trust policy refuses a push to main",
+            inputs: inputs(&[("audience", AWS_AUD), ("trust-policy", "aws-trust-policy.json")]),
+            policies: vec![example_policy("aws-trust-policy.json")],
+            ..Reading::default()
+        },
+        Reading {
+            name: "read_azure_credential_allows",
+            title: "Azure: the federated identity credential allows the prod environment",
+            job: prod.clone(),
+            inputs: inputs(&[("audience", AZURE_AUD), ("trust-policy", "azure-federated-credential.json")]),
+            policies: vec![example_policy("azure-federated-credential.json")],
+            ..Reading::default()
+        },
+        Reading {
+            name: "read_azure_credential_refuses",
+            title: "Azure: the federated identity credential refuses a pull_request run",
+            job: pull_request,
+            inputs: inputs(&[("audience", AZURE_AUD), ("trust-policy", "azure-federated-credential.json")]),
+            policies: vec![example_policy("azure-federated-credential.json")],
+            ..Reading::default()
+        },
+        Reading {
+            name: "read_gcp_provider_allows",
+            title: "GCP: the workload identity provider's attribute condition holds",
+            inputs: inputs(&[("audience", GCP_POLICY_AUD), ("trust-policy", "gcp-provider.json")]),
+            policies: vec![example_policy("gcp-provider.json")],
+            ..Reading::default()
+        },
+        Reading {
+            name: "read_gcp_provider_refuses",
+            title: "GCP: the attribute condition refuses another owner (rejected by the attribute condition)",
+            job: Job { repository: "fork-org/octo-repo".into(), ..Job::default() },
+            inputs: inputs(&[("audience", GCP_POLICY_AUD), ("trust-policy", "gcp-provider.json")]),
+            policies: vec![example_policy("gcp-provider.json")],
+            ..Reading::default()
+        },
+        Reading {
+            name: "read_nothing_checked",
+            title: "No check was asked for: the claims are shown, nothing is claimed to match",
+            ..Reading::default()
+        },
+        Reading {
+            name: "read_prediction_for_deploy_job",
+            title: "A preflight job without environment predicts the deploy job's token",
+            inputs: inputs(&[("audience", AWS_AUD), ("job-environment", "prod"), ("subject-pattern", "repo:octo-org/octo-repo:environment:prod")]),
+            ..Reading::default()
+        },
+        Reading {
+            name: "read_fail_on_mismatch_false",
+            title: "fail-on-mismatch: false turns the failed check into warnings (the action only)",
+            job: prod,
+            inputs: inputs(&[("audience", AWS_AUD), ("provider", "aws"), ("fail-on-mismatch", "false"), ("subject-pattern", "repo:octo-org/octo-repo:ref:refs/heads/main")]),
+            check: false,
+            ..Reading::default()
+        },
+        Reading {
+            name: "read_verified_and_passing",
+            title: "The signature verifies with the issuer's keys and the subject matches",
+            inputs: inputs(&[("audience", AWS_AUD), ("provider", "aws"), ("subject-pattern", "repo:octo-org/octo-repo:ref:refs/heads/*")]),
+            loopback_issuer: true,
+            ..Reading::default()
+        },
+        Reading {
+            name: "read_signature_invalid",
+            title: "The signature does not verify with the issuer's keys",
+            inputs: inputs(&[("audience", AWS_AUD), ("subject-pattern", "repo:octo-org/octo-repo:ref:refs/heads/*")]),
+            loopback_issuer: true,
+            token: Token::Forged,
+            ..Reading::default()
+        },
+        Reading {
+            name: "read_no_permission",
+            title: "The job lacks `permissions: id-token: write`, so the runner sets no token variables (the action only)",
+            token: Token::NoPermission,
+            inputs: inputs(&[("audience", AWS_AUD)]),
+            check: false,
+            ..Reading::default()
+        },
+        Reading {
+            name: "read_fork_pull_request",
+            title: "A pull request from a fork gets no token (the action only)",
+            token: Token::NoPermission,
+            inputs: inputs(&[("audience", AWS_AUD)]),
+            job: Job { event_name: "pull_request".into(), git_ref: "refs/pull/7/merge".into(), ..Job::default() },
+            event: Some(json!({"pull_request": {"number": 7, "head": {"repo": {"fork": true, "full_name": "someone/octo-repo"}}}})),
+            check: false,
+            ..Reading::default()
+        },
+        Reading {
+            name: "read_token_endpoint_forbidden",
+            title: "The token endpoint answers 403 (a runner that may not mint tokens; the action only)",
+            token: Token::Forbidden,
+            inputs: inputs(&[("audience", AWS_AUD)]),
+            check: false,
+            ..Reading::default()
+        },
+    ]
+}
+
+fn input<'a>(r: &'a Reading, name: &str) -> Option<&'a str> {
+    r.inputs
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, v)| v.as_str())
+}
+
+/// The claims GitHub would issue for `r`, issued at `issued` by `iss`.
+fn reading_claims(r: &Reading, issued: i64, iss: &str) -> Value {
+    let mut c = r.job.claims();
+    c.insert("iss".into(), json!(iss));
+    let aud = input(r, "audience")
+        .map(str::to_owned)
+        .unwrap_or_else(|| r.job.default_audience());
+    c.insert("aud".into(), json!(aud));
+    for (name, value) in &r.set {
+        c.insert((*name).into(), value.clone());
+    }
+    let (iat, nbf, exp) = r.times;
+    c.insert("iat".into(), json!(issued + iat));
+    c.insert("nbf".into(), json!(issued + nbf));
+    c.insert("exp".into(), json!(issued + exp));
+    Value::Object(c)
+}
+
+fn sign_for(r: &Reading, claims: &Value) -> String {
+    let token = test_key().sign(claims);
+    match r.token {
+        Token::Forged => {
+            let (head, _) = token.rsplit_once('.').unwrap();
+            format!("{head}.{}", oidc_preflight::claims::base64url(&[7u8; 256]))
+        }
+        _ => token,
+    }
+}
+
+/// Replaces each `from` with `to` in `text`, as written in the log and as the job summary
+/// escapes it.
+fn redact(text: &str, replacements: &[(String, String)]) -> String {
+    let mut text = text.to_owned();
+    for (from, to) in replacements {
+        text = text.replace(from.as_str(), to);
+        text = text.replace(&summary::escape(from), &summary::escape(to));
+    }
+    text
+}
+
+/// The parts of the action's output that depend on the real clock.
+fn redact_clock(text: &str) -> String {
+    let date = regex_lite::Regex::new(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z").unwrap();
+    let text = date.replace_all(text, "DATE");
+    let left = regex_lite::Regex::new(r"(expires in|expired) \d+[a-z]+(?: \d+[a-z]+)*").unwrap();
+    let text = left.replace_all(&text, "$1 DURATION");
+    // Whole seconds between the token's times and the action's clock ("expired 600 s ago")
+    // shift by one when a second ticks during the run.
+    let seconds = regex_lite::Regex::new(r"\b\d+ s\b").unwrap();
+    seconds.replace_all(&text, "N s").into_owned()
+}
+
+/// The `findings` output (one line of JSON) pretty-printed, to be read.
+fn pretty_json(text: &str) -> String {
+    match serde_json::from_str::<Value>(text) {
+        Ok(v) => serde_json::to_string_pretty(&v).unwrap(),
+        Err(_) => text.to_owned(),
+    }
+}
+
+/// The `check` options equivalent to the action's inputs.
+fn check_options(r: &Reading, dir: &str) -> Vec<String> {
+    let mut args = Vec::new();
+    for (name, value) in &r.inputs {
+        let lines = || value.lines().map(str::trim).filter(|l| !l.is_empty());
+        match *name {
+            "audience" => args.extend(["--audience".to_owned(), value.clone()]),
+            "provider" => args.extend(["--provider".to_owned(), value.clone()]),
+            "issuer" => args.extend(["--issuer".to_owned(), value.clone()]),
+            "job-environment" => args.extend(["--job-environment".to_owned(), value.clone()]),
+            "subject-pattern" => {
+                for l in lines() {
+                    args.extend(["--subject-pattern".to_owned(), l.to_owned()]);
+                }
+            }
+            "claims" => {
+                for l in lines() {
+                    args.extend(["--claim".to_owned(), l.to_owned()]);
+                }
+            }
+            "trust-policy" => {
+                for l in lines() {
+                    args.extend(["--trust-policy".to_owned(), format!("{dir}/{l}")]);
+                }
+            }
+            other => panic!("{}: input {other} has no check option", r.name),
+        }
+    }
+    args
+}
+
+/// Runs `r` through the action and `check` and renders what a person reads.
+async fn read(r: &Reading) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let dir_path = dir.path().display().to_string();
+    for (file, text) in &r.policies {
+        std::fs::write(dir.path().join(file), text).unwrap();
+    }
+    let jwks_path = dir.path().join("jwks.json");
+    std::fs::write(&jwks_path, test_key().jwks().to_string()).unwrap();
+    let mut extra = vec![("GITHUB_WORKSPACE", dir_path.clone())];
+    if let Some(event) = &r.event {
+        let path = dir.path().join("event.json");
+        std::fs::write(&path, event.to_string()).unwrap();
+        extra.push(("GITHUB_EVENT_PATH", path.display().to_string()));
+    }
+
+    let provider = Provider::start().await;
+    let uri = provider.server.uri();
+    let iss = if r.loopback_issuer {
+        uri.clone()
+    } else {
+        GITHUB_ISSUER.to_owned()
+    };
+    let issued = crate::provider::now();
+    let claims = reading_claims(r, issued, &iss);
+    match r.token {
+        Token::Signed | Token::Forged => {
+            let body = json!({"count": 2304, "value": sign_for(r, &claims)});
+            provider
+                .answer(ResponseTemplate::new(200).set_body_json(body), None)
+                .await;
+            provider.serve_keys().await;
+        }
+        Token::Forbidden => {
+            let body = json!({"message": "Forbidden: this runner may not request an OIDC token"});
+            provider
+                .answer(ResponseTemplate::new(403).set_body_json(body), None)
+                .await;
+        }
+        Token::NoPermission => {}
+    }
+    let mut action_inputs: Vec<(&str, &str)> =
+        r.inputs.iter().map(|(n, v)| (*n, v.as_str())).collect();
+    if !r.loopback_issuer {
+        action_inputs.push(("verify-signature", "false"));
+    }
+    let extra_refs: Vec<(&str, &str)> = extra.iter().map(|(n, v)| (*n, v.as_str())).collect();
+    let with_provider = (r.token != Token::NoPermission).then_some(&provider);
+    let run = run_with(with_provider, &action_inputs, &extra_refs).await;
+
+    let host = uri.trim_start_matches("http://").to_owned();
+    let mut replacements = vec![(host, "127.0.0.1:PORT".to_owned())];
+    replacements.push((dir_path.clone(), "WORKSPACE".to_owned()));
+    let action_replacements = {
+        let mut r = replacements.clone();
+        // Inserted in front, so the last is replaced first: `iat` names a time `nbf` shares.
+        for name in ["nbf", "exp", "iat"] {
+            r.insert(0, (claims[name].to_string(), name.to_uppercase()));
+        }
+        r
+    };
+    let action_text = |text: &str| redact_clock(&redact(text, &action_replacements));
+
+    let mut out = String::new();
+    out.push_str(&format!("Scenario: {}\n", r.title));
+    out.push_str("\n=== Action inputs ===\n");
+    for (name, value) in &action_inputs {
+        out.push_str(&format!("{name}: {}\n", value.replace('\n', "\n    ")));
+    }
+    out.push_str(&format!(
+        "\n=== Action exit status ===\n{} ({:?})\n",
+        run.status.code(),
+        run.status
+    ));
+    out.push_str("\n=== Step log (as the runner shows it) ===\n");
+    out.push_str(&action_text(&run.view.log_text()));
+    out.push_str("\n\n=== Annotations ===\n");
+    let annotations = run.view.annotations();
+    if annotations.is_empty() {
+        out.push_str("(none)\n");
+    }
+    for a in annotations {
+        let title = a.properties.get("title").map(String::as_str).unwrap_or("");
+        out.push_str(&format!("{} | {}\n", a.name, action_text(title)));
+        for line in action_text(&a.data).lines() {
+            out.push_str(&format!("    {line}\n"));
+        }
+    }
+    out.push_str("\n=== Job summary ===\n");
+    if run.summary.is_empty() {
+        out.push_str("(none)\n");
+    }
+    out.push_str(&action_text(&run.summary));
+    out.push_str("\n=== Outputs ===\n");
+    if run.outputs.is_empty() {
+        out.push_str("(none)\n");
+    }
+    for name in [
+        "matched",
+        "subject-form",
+        "suggested-pattern",
+        "signature",
+        "policy-result",
+    ] {
+        if let Some(value) = run.output(name) {
+            out.push_str(&format!("{name}: {}\n", action_text(value)));
+        }
+    }
+    if !r.check {
+        out.push_str("\n=== findings output ===\n");
+        match run.output("findings") {
+            Some(findings) => out.push_str(&action_text(&pretty_json(findings))),
+            None => out.push_str("(not written)"),
+        }
+        out.push('\n');
+        return out;
+    }
+
+    // The same checks through `check`, on fixed times.
+    let check_claims = reading_claims(r, IAT, &iss);
+    let token = sign_for(r, &check_claims);
+    let mut args: Vec<String> = ["oidc-preflight", "check", "-", "--format", "json"]
+        .map(str::to_owned)
+        .to_vec();
+    args.extend(["--jwks".to_owned(), jwks_path.display().to_string()]);
+    if r.loopback_issuer {
+        args.extend(["--issuer".to_owned(), uri.clone()]);
+    }
+    args.extend(check_options(r, &dir_path));
+    let cli = oidc_preflight::cli::Cli::parse_from_args(&args).expect("check arguments");
+    let (mut stdout, mut stderr) = (Vec::new(), Vec::new());
+    let status = oidc_preflight::app::run(
+        cli,
+        &oidc_preflight::Env::from_pairs(Vec::<(String, String)>::new()),
+        IAT + 10,
+        oidc_preflight::app::Stdin {
+            reader: token.as_bytes(),
+            is_terminal: false,
+        },
+        &mut stdout,
+        &mut stderr,
+    );
+    let stdout = String::from_utf8(stdout).unwrap();
+    let stderr = String::from_utf8(stderr).unwrap();
+    assert!(
+        !stdout.contains(&token) && !stderr.contains(&token),
+        "{}: check printed the token",
+        r.name
+    );
+    replacements.insert(0, (jwks_path.display().to_string(), "JWKS_FILE".to_owned()));
+    let check_text = |text: &str| redact(text, &replacements);
+    out.push_str("\n=== check --format json (now = iat + 10 s) ===\n");
+    out.push_str(&format!("$ {}\n", check_text(&args[1..].join(" "))));
+    out.push_str(&format!("exit status: {} ({status:?})\n", status.code()));
+    if !stderr.is_empty() {
+        out.push_str(&format!("stderr:\n{}", check_text(&stderr)));
+    }
+    // Verbatim: the report is already pretty-printed, in its own field order.
+    out.push_str(&check_text(&stdout));
+    out
+}
+
+async fn snapshot_reading(name: &str) {
+    let r = readings()
+        .into_iter()
+        .find(|r| r.name == name)
+        .unwrap_or_else(|| panic!("no scenario {name}"));
+    let text = read(&r).await;
+    insta::assert_snapshot!(name, text);
+}
+
+/// One test per scenario, so that every changed wording is reported, not only the first.
+macro_rules! reading_tests {
+    ($($name:ident),* $(,)?) => {
+        $(
+            #[tokio::test]
+            async fn $name() {
+                snapshot_reading(stringify!($name)).await;
+            }
+        )*
+
+        #[test]
+        fn every_reading_scenario_has_a_test() {
+            let tested = [$(stringify!($name)),*];
+            for r in readings() {
+                assert!(tested.contains(&r.name), "{} has no test", r.name);
+            }
+            assert!(tested.len() >= 30, "at least 30 scenarios are read");
+        }
+    };
+}
+
+reading_tests!(
+    read_environment_form_vs_branch_pattern,
+    read_pull_request_form,
+    read_tag_push,
+    read_environment_expected_job_has_none,
+    read_custom_template,
+    read_immutable_subject_in_token,
+    read_immutable_subject_in_policy,
+    read_case_only_mismatch,
+    read_audience_default_for_aws,
+    read_audience_mismatch_azure,
+    read_gcp_audience_project_id,
+    read_gcp_passes,
+    read_gcp_subject_too_long,
+    read_issuer_enterprise_slug,
+    read_issuer_ghe_com,
+    read_issuer_ghes_where_github_expected,
+    read_issuer_trailing_slash,
+    read_untrusted_issuer,
+    read_reusable_workflow_pypi,
+    read_crates_io_workflow_renamed,
+    read_crates_io_environment_missing,
+    read_npm_trusted_publisher_passes,
+    read_token_expired,
+    read_token_expiring,
+    read_token_not_yet_valid,
+    read_aws_policy_allows,
+    read_aws_policy_refuses,
+    read_azure_credential_allows,
+    read_azure_credential_refuses,
+    read_gcp_provider_allows,
+    read_gcp_provider_refuses,
+    read_nothing_checked,
+    read_prediction_for_deploy_job,
+    read_fail_on_mismatch_false,
+    read_verified_and_passing,
+    read_signature_invalid,
+    read_no_permission,
+    read_fork_pull_request,
+    read_token_endpoint_forbidden,
+);
