@@ -157,6 +157,12 @@ impl Analysis {
     /// Adds a finding from a check that ran outside [`analyze`] (the signature), keeping the
     /// errors-first order.
     pub fn add(&mut self, finding: Finding) {
+        // A token from an issuer nobody trusts may say anything: patterns and policy snippets
+        // built from its claims would teach a trust policy to accept whoever minted it.
+        if finding.id == "issuer-untrusted" {
+            self.suggestions.clear();
+            self.snippets = Snippets::default();
+        }
         self.findings.push(finding);
         self.findings.sort_by_key(|f| f.severity);
     }

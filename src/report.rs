@@ -195,6 +195,9 @@ pub fn write_report(
                 &analysis.snippets.gcp,
             ),
         ] {
+            if body.is_empty() {
+                continue;
+            }
             writeln!(out, "{title}:")?;
             for line in body.lines() {
                 writeln!(out, "    {}", inert(line))?;

@@ -242,6 +242,9 @@ fn write_full_summary(out: &mut impl Write, analysis: &Analysis) -> io::Result<(
                 .unwrap_or_default(),
         ),
     ] {
+        if body.is_empty() {
+            continue;
+        }
         writeln!(
             out,
             "<details><summary>{title}</summary>\n\n{}\n</details>\n",
