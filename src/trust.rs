@@ -7,7 +7,7 @@ use thiserror::Error;
 
 use crate::claims::Claims;
 use crate::files::{self, FileError};
-use crate::findings::{Finding, Severity};
+use crate::findings::{Finding, FindingId, Severity};
 use crate::policy::{self, Policy, PolicyError, PolicyFormat, PolicyReport, Reason};
 
 /// Largest policy document read. Real ones are a few kilobytes.
@@ -223,7 +223,7 @@ pub fn findings(outcomes: &[PolicyOutcome]) -> Vec<Finding> {
                 .collect::<Vec<_>>()
                 .join("; ");
             findings.push(Finding::new(
-                "policy-allows",
+                FindingId::PolicyAllows,
                 Severity::Notice,
                 format!("{kind} allows the token"),
                 format!("`{}` allows the token: {why}", o.path),
@@ -253,7 +253,7 @@ pub fn findings(outcomes: &[PolicyOutcome]) -> Vec<Finding> {
 
 fn reason_finding(o: &PolicyOutcome, r: &Reason, severity: Severity, title: String) -> Finding {
     Finding::new(
-        r.id,
+        FindingId::Policy(r.id),
         severity,
         title,
         format!("`{}` at {}: {}", o.path, r.location, r.message),
@@ -316,7 +316,10 @@ mod tests {
         let outcome = evaluate_one(list, token(prod));
         assert!(outcome.report.allowed);
         let findings = findings(std::slice::from_ref(&outcome));
-        let allows = findings.iter().find(|f| f.id == "policy-allows").unwrap();
+        let allows = findings
+            .iter()
+            .find(|f| f.id.as_str() == "policy-allows")
+            .unwrap();
         assert!(allows.message.contains(prod), "{}", allows.message);
         // `azure-credential-not-matched` on the first credential is not a reason it allows.
         assert!(
@@ -333,7 +336,7 @@ mod tests {
         assert!(!outcome.report.allowed);
         let ids: Vec<_> = findings(std::slice::from_ref(&outcome))
             .iter()
-            .map(|f| f.id)
+            .map(|f| f.id.as_str())
             .collect();
         assert!(ids.contains(&"azure-credential-not-matched"), "{ids:?}");
         assert!(ids.contains(&"azure-subject-mismatch"), "{ids:?}");
@@ -351,7 +354,7 @@ mod tests {
         assert!(!outcome.report.allowed);
         let ids: Vec<_> = findings(std::slice::from_ref(&outcome))
             .iter()
-            .map(|f| f.id)
+            .map(|f| f.id.as_str())
             .collect();
         // `gcp-subject-not-mapped` ends like `gcp-subject-mapped`, and is a refusal.
         assert!(ids.contains(&"gcp-subject-not-mapped"), "{ids:?}");
