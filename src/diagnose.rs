@@ -315,15 +315,7 @@ fn check_subject(
 ) {
     let patterns = expect.subject_patterns.patterns();
     if patterns.is_empty() {
-        if matches!(form, SubjectForm::Custom { .. }) {
-            findings.push(Finding::new(
-                FindingId::SubjectFormCustom,
-                Severity::Notice,
-                "Customized subject template",
-                format!("sub `{sub}` uses {}", form.describe()),
-                "trust policies must match this template, not the default `repo:OWNER/REPO:...` form",
-            ));
-        }
+        explain_form(claims, sub, form, patterns, findings);
         return;
     }
     if claims.subject().is_none() {
@@ -406,6 +398,9 @@ fn explain_immutable(
     }
 }
 
+/// The one producer of the `subject-form-*` findings: the form of `sub` against the forms the
+/// patterns expect. Without patterns only a customized template is reported (a notice), since
+/// trust policies written for the default form never match it.
 fn explain_form(
     claims: &Claims,
     sub: &str,
@@ -413,6 +408,18 @@ fn explain_form(
     patterns: &[String],
     findings: &mut Vec<Finding>,
 ) {
+    if patterns.is_empty() {
+        if matches!(form, SubjectForm::Custom { .. }) {
+            findings.push(Finding::new(
+                FindingId::SubjectFormCustom,
+                Severity::Notice,
+                "Customized subject template",
+                format!("sub `{sub}` uses {}", form.describe()),
+                "trust policies must match this template, not the default `repo:OWNER/REPO:...` form",
+            ));
+        }
+        return;
+    }
     // A pattern whose wildcards cover the context could be any form; only patterns of a
     // recognizable form say which form the user expected.
     let pattern_forms: Vec<SubjectForm> = patterns
@@ -980,6 +987,39 @@ mod tests {
             Value::Object(map) => Claims(map),
             _ => unreachable!("test claims are objects"),
         }
+    }
+
+    /// `subject-form-custom` comes from one producer: a notice without patterns, an error when
+    /// a pattern expects the default form, nothing when the pattern is the template itself.
+    #[test]
+    fn a_customized_template_is_one_finding_whose_severity_follows_the_patterns() {
+        let sub = "repository_owner_id:65432:repository_id:123456789:ref:refs/heads/main";
+        let c = claims(json!({ "sub": sub }));
+        let clock = Clock {
+            now: 0,
+            fresh: false,
+        };
+        let custom = |patterns: &[&str]| {
+            let expect = Expectations {
+                subject_patterns: PatternSet::new(patterns.iter().copied()),
+                ..Expectations::default()
+            };
+            analyze(&c, &expect, clock)
+                .findings
+                .into_iter()
+                .filter(|f| f.id == FindingId::SubjectFormCustom)
+                .map(|f| (f.severity, f.title))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            custom(&[]),
+            [(Severity::Notice, "Customized subject template".to_owned())]
+        );
+        assert_eq!(
+            custom(&["repo:octo-org/octo-repo:ref:refs/heads/main"]),
+            [(Severity::Error, "Subject form mismatch".to_owned())]
+        );
+        assert_eq!(custom(&[sub]), []);
     }
 
     #[test]
