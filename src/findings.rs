@@ -166,7 +166,7 @@ ids! {
         GcpSubjectMapped => "gcp-subject-mapped",
         GcpSubjectNotMapped => "gcp-subject-not-mapped",
         GcpSubjectNotString => "gcp-subject-not-string",
-        GcpSubjectTooLong => "gcp-subject-too-long",
+        GcpMappedSubjectTooLong => "gcp-mapped-subject-too-long",
         GcpUnmappedAttribute => "gcp-unmapped-attribute",
     }
 }
@@ -268,6 +268,18 @@ mod tests {
             format!("message {i} \"quoted\" {}", "é".repeat(i % 7)),
             "h",
         )
+    }
+
+    /// Each id text names one variant, so that a consumer keying on it gets one meaning.
+    #[test]
+    fn no_two_ids_are_shown_alike() {
+        let mut seen = std::collections::HashMap::new();
+        for id in FindingId::all() {
+            if let Some(other) = seen.insert(id.as_str(), id) {
+                panic!("{other:?} and {id:?} are both shown as `{id}`");
+            }
+        }
+        assert!(seen.len() > 80, "{}", seen.len());
     }
 
     #[test]

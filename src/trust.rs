@@ -329,6 +329,53 @@ mod tests {
         );
     }
 
+    /// A `sub` over 127 bytes (the token check, which guesses `google.subject=assertion.sub`)
+    /// and a document whose mapping gives a `google.subject` over 127 bytes are two findings
+    /// with two ids: a consumer keying on an id gets one meaning.
+    #[test]
+    fn a_long_subject_and_a_long_mapped_subject_have_distinct_ids() {
+        use crate::consumer::Consumer;
+        use crate::diagnose::{analyze, Clock, Expectations};
+        let gcp = json!({
+            "name": "projects/1/locations/global/workloadIdentityPools/p/providers/g",
+            "attributeMapping": {"google.subject": "assertion.sub"},
+            "oidc": {"issuerUri": "https://token.actions.githubusercontent.com", "allowedAudiences": ["g"]},
+            "state": "ACTIVE"
+        });
+        let sub = format!("repo:octo-org/{}:ref:refs/heads/main", "r".repeat(120));
+        let mut claims = token(&sub);
+        claims["aud"] = json!("g");
+        let claims = Claims(claims.as_object().cloned().unwrap_or_default());
+        let expect = Expectations {
+            consumer: Some(Consumer::Gcp),
+            ..Expectations::default()
+        };
+        let clock = Clock {
+            now: 0,
+            fresh: false,
+        };
+        let mut analysis = analyze(&claims, &expect, clock);
+        let loaded = [LoadedPolicy {
+            path: "provider.json".into(),
+            policy: policy::parse(&gcp.to_string(), None).unwrap(),
+        }];
+        apply(&mut analysis, &loaded);
+        let count = |id: &str| {
+            analysis
+                .findings
+                .iter()
+                .filter(|f| f.id.as_str() == id)
+                .count()
+        };
+        assert_eq!(count("gcp-subject-too-long"), 1, "{:?}", analysis.findings);
+        assert_eq!(
+            count("gcp-mapped-subject-too-long"),
+            1,
+            "{:?}",
+            analysis.findings
+        );
+    }
+
     #[test]
     fn a_refusal_reports_every_part_that_does_not_hold() {
         let list = json!([credential("repo:octo-org/octo-repo:environment:prod")]);

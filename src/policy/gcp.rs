@@ -357,7 +357,7 @@ fn check_subject(subject: Option<&Evaluated>, report: &mut PolicyReport) -> bool
             "map `google.subject` to `assertion.sub`",
         ),
         Some(Evaluated::String(s)) if s.len() > MAX_SUBJECT_BYTES => (
-            PolicyReasonId::GcpSubjectTooLong,
+            PolicyReasonId::GcpMappedSubjectTooLong,
             format!(
                 "The size of mapped attribute google.subject exceeds the 127 bytes limit: \
                  `{s}` is {} bytes",
@@ -568,7 +568,7 @@ mod tests {
             ("non-boolean condition", documented("assertion.repository"), json!({}), false, "gcp-condition-failed", "attributeCondition"),
             ("unmapped attribute", documented("attribute.environment == 'prod'"), json!({}), false, "gcp-unmapped-attribute", "attributeCondition"),
             ("subject mapped", documented(owner), json!({}), true, "gcp-subject-mapped", "attributeMapping.google.subject"),
-            ("subject over 127 bytes", documented(owner), json!({"sub": long_sub}), false, "gcp-subject-too-long", "attributeMapping.google.subject"),
+            ("subject over 127 bytes", documented(owner), json!({"sub": long_sub}), false, "gcp-mapped-subject-too-long", "attributeMapping.google.subject"),
             ("subject concatenation", with(documented(owner), "/attributeMapping/google.subject", json!("assertion.repository + '@' + assertion.ref")), json!({}), true, "gcp-subject-mapped", "attributeMapping.google.subject"),
             ("subject not a string", with(documented(owner), "/attributeMapping/google.subject", json!("assertion.aud == 'x'")), json!({}), false, "gcp-subject-not-string", "attributeMapping.google.subject"),
             ("mapping reads a missing claim", with(documented(owner), "/attributeMapping/attribute.actor", json!("assertion.environment")), json!({"environment": null}), false, "gcp-mapping-error", "attributeMapping.attribute.actor"),
@@ -634,7 +634,7 @@ mod tests {
         let reason = report
             .reasons
             .iter()
-            .find(|r| r.id.as_str() == "gcp-subject-too-long")
+            .find(|r| r.id.as_str() == "gcp-mapped-subject-too-long")
             .unwrap();
         assert!(reason.message.starts_with(
             "The size of mapped attribute google.subject exceeds the 127 bytes limit"
