@@ -270,6 +270,60 @@ mod tests {
         )
     }
 
+    /// The ids in a table of the README's "Finding ids" section, in order: the text between
+    /// the first pair of backticks of each row.
+    fn readme_ids(part: &str) -> Vec<&str> {
+        part.lines()
+            .filter_map(|line| line.strip_prefix("| `"))
+            .filter_map(|rest| rest.split('`').next())
+            .collect()
+    }
+
+    /// The README documents every id exactly once, in the table of its kind, and no id the
+    /// code does not have.
+    #[test]
+    fn the_readme_tables_list_every_id_once() {
+        let readme = include_str!("../README.md");
+        let start = readme
+            .find("\n## Finding ids\n")
+            .expect("README has a Finding ids section");
+        let section = &readme[start + 1..];
+        let section = &section[..section[3..].find("\n## ").map_or(section.len(), |e| e + 3)];
+        let (own, policy) = section
+            .split_once("\n### Trust policy reason ids\n")
+            .expect("README has a Trust policy reason ids table");
+        for (part, wanted, table) in [
+            (
+                own,
+                FindingId::all()
+                    .filter(|id| !matches!(id, FindingId::Policy(_)))
+                    .map(FindingId::as_str)
+                    .collect::<Vec<_>>(),
+                "Finding ids",
+            ),
+            (
+                policy,
+                PolicyReasonId::all().map(PolicyReasonId::as_str).collect(),
+                "Trust policy reason ids",
+            ),
+        ] {
+            let listed = readme_ids(part);
+            for id in &wanted {
+                let rows = listed.iter().filter(|l| *l == id).count();
+                assert_eq!(
+                    rows, 1,
+                    "`{id}` has {rows} row(s) in the README's {table} table"
+                );
+            }
+            for id in &listed {
+                assert!(
+                    wanted.contains(id),
+                    "the README's {table} table lists `{id}`, which the code does not have"
+                );
+            }
+        }
+    }
+
     /// Each id text names one variant, so that a consumer keying on it gets one meaning.
     #[test]
     fn no_two_ids_are_shown_alike() {
