@@ -9,7 +9,7 @@ use crate::commands::{self, inert, Level};
 use crate::config::{ActionConfig, InputError};
 use crate::diagnose::{self, Analysis, Clock, Surface};
 use crate::error::{Error, ExitStatus};
-use crate::findings;
+use crate::findings::{self, FindingId};
 use crate::outputs;
 use crate::report;
 use crate::request::{self, AttemptReport, TokenRequest};
@@ -258,7 +258,9 @@ pub fn write_annotations(
         }
         written[i] += 1;
         let prefix = match &analysis.predicted_for {
-            Some(env) if f.id != "prediction" => format!("[prediction for environment {env}] "),
+            Some(env) if f.id != FindingId::Prediction => {
+                format!("[prediction for environment {env}] ")
+            }
             _ => String::new(),
         };
         let message = format!("{prefix}{}\n\nHint: {}", f.message, f.hint);

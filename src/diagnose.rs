@@ -5,7 +5,7 @@ use serde_json::Value;
 
 use crate::claims::Claims;
 use crate::consumer::{gcp_audience_problem, Consumer};
-use crate::findings::{Finding, Severity};
+use crate::findings::{Finding, FindingId, Severity};
 use crate::pattern::{string_like, string_like_ignoring_case, PatternSet};
 use crate::snippets::{self, Snippets};
 use crate::subject::{self, classify, Context, SubjectForm};
@@ -216,7 +216,7 @@ pub fn analyze(claims: &Claims, expect: &Expectations, clock: Clock) -> Analysis
             }
             None => {
                 findings.push(Finding::new(
-                    "prediction-unavailable",
+                    FindingId::PredictionUnavailable,
                     Severity::Warning,
                     "Cannot predict the deploy job's subject",
                     format!("the subject `{}` is in a form GitHub does not issue, so the subject for environment `{env}` cannot be derived from it", claims.subject().unwrap_or_default()),
@@ -270,7 +270,7 @@ pub fn predict(claims: &Claims, env: &str) -> Option<Claims> {
 
 fn prediction_notice(actual: &Claims, predicted: &Claims, env: &str) -> Finding {
     Finding::new(
-        "prediction",
+        FindingId::Prediction,
         Severity::Notice,
         "Checks run on a predicted token",
         format!(
@@ -321,20 +321,12 @@ fn check_subject(
 ) {
     let patterns = expect.subject_patterns.patterns();
     if patterns.is_empty() {
-        if matches!(form, SubjectForm::Custom { .. }) {
-            findings.push(Finding::new(
-                "subject-form-custom",
-                Severity::Notice,
-                "Customized subject template",
-                format!("sub `{sub}` uses {}", form.describe()),
-                "trust policies must match this template, not the default `repo:OWNER/REPO:...` form",
-            ));
-        }
+        explain_form(claims, sub, form, patterns, findings);
         return;
     }
     if claims.subject().is_none() {
         findings.push(Finding::new(
-            "subject-absent",
+            FindingId::SubjectAbsent,
             Severity::Error,
             "No sub claim",
             "the token has no `sub` claim, so no subject pattern can match",
@@ -351,7 +343,7 @@ fn check_subject(
     explain_form(claims, sub, form, patterns, findings);
     if findings.len() == before {
         findings.push(Finding::new(
-            "subject-mismatch",
+            FindingId::SubjectMismatch,
             Severity::Error,
             "OIDC subject mismatch",
             format!("sub `{sub}` matches none of the subject patterns: {}", list(patterns)),
@@ -366,7 +358,7 @@ fn explain_case(sub: &str, patterns: &[String], findings: &mut Vec<Finding>) {
         .find_map(|p| subject::case_only_difference(p, sub).map(|d| (p, d)))
     {
         findings.push(Finding::new(
-            "case-only-mismatch",
+            FindingId::CaseOnlyMismatch,
             Severity::Error,
             "Subject differs only by case",
             format!(
@@ -402,7 +394,7 @@ fn explain_immutable(
             )
         };
         findings.push(Finding::new(
-            "immutable-subject",
+            FindingId::ImmutableSubject,
             Severity::Error,
             "Immutable subject form differs",
             message,
@@ -412,6 +404,9 @@ fn explain_immutable(
     }
 }
 
+/// The one producer of the `subject-form-*` findings: the form of `sub` against the forms the
+/// patterns expect. Without patterns only a customized template is reported (a notice), since
+/// trust policies written for the default form never match it.
 fn explain_form(
     claims: &Claims,
     sub: &str,
@@ -419,6 +414,18 @@ fn explain_form(
     patterns: &[String],
     findings: &mut Vec<Finding>,
 ) {
+    if patterns.is_empty() {
+        if matches!(form, SubjectForm::Custom { .. }) {
+            findings.push(Finding::new(
+                FindingId::SubjectFormCustom,
+                Severity::Notice,
+                "Customized subject template",
+                format!("sub `{sub}` uses {}", form.describe()),
+                "trust policies must match this template, not the default `repo:OWNER/REPO:...` form",
+            ));
+        }
+        return;
+    }
     // A pattern whose wildcards cover the context could be any form; only patterns of a
     // recognizable form say which form the user expected.
     let pattern_forms: Vec<SubjectForm> = patterns
@@ -432,13 +439,13 @@ fn explain_form(
     let mut expected_dedup: Vec<String> = pattern_forms.iter().map(SubjectForm::describe).collect();
     expected_dedup.dedup();
     let id = match form.kind() {
-        "environment" => "subject-form-environment",
-        "pull-request" => "subject-form-pull-request",
-        "branch" => "subject-form-branch",
-        "tag" => "subject-form-tag",
-        "ref" => "subject-form-ref",
-        "custom" => "subject-form-custom",
-        _ => "subject-form-unrecognized",
+        "environment" => FindingId::SubjectFormEnvironment,
+        "pull-request" => FindingId::SubjectFormPullRequest,
+        "branch" => FindingId::SubjectFormBranch,
+        "tag" => FindingId::SubjectFormTag,
+        "ref" => FindingId::SubjectFormRef,
+        "custom" => FindingId::SubjectFormCustom,
+        _ => FindingId::SubjectFormUnrecognized,
     };
     let hint = match form.context() {
         _ if matches!(form, SubjectForm::Custom { .. }) => format!(
@@ -511,7 +518,7 @@ fn check_claims(claims: &Claims, expect: &Expectations, findings: &mut Vec<Findi
     for e in &expect.claims {
         match claim_values(claims, &e.name) {
             None => findings.push(Finding::new(
-                "claim-absent",
+                FindingId::ClaimAbsent,
                 Severity::Error,
                 "Expected claim is absent",
                 format!("claim `{}` is absent ({}), so it cannot match `{}`", e.name, absent_reason(&e.name), e.pattern),
@@ -526,7 +533,7 @@ fn check_claims(claims: &Claims, expect: &Expectations, findings: &mut Vec<Findi
                 let shown = values.join("`, `");
                 let case_only = values.iter().any(|v| string_like_ignoring_case(&e.pattern, v));
                 findings.push(Finding::new(
-                    "claim-mismatch",
+                    FindingId::ClaimMismatch,
                     Severity::Error,
                     "Expected claim differs",
                     format!(
@@ -566,7 +573,7 @@ fn check_audience(claims: &Claims, expect: &Expectations, findings: &mut Vec<Fin
     let default = auds.iter().find(|a| is_default_audience(a, claims));
     match (&expected, default) {
         (Some(want), Some(default)) if !auds.contains(want) => findings.push(Finding::new(
-            "audience-is-default",
+            FindingId::AudienceIsDefault,
             Severity::Error,
             "No audience was requested",
             format!("aud is `{default}`, GitHub's default (the owner URL), because no audience was requested; {consumer_name} expects `{want}`{}",
@@ -574,14 +581,14 @@ fn check_audience(claims: &Claims, expect: &Expectations, findings: &mut Vec<Fin
             format!("request the audience: `audience: {want}`"),
         )),
         (None, Some(default)) => findings.push(Finding::new(
-            "audience-is-default",
+            FindingId::AudienceIsDefault,
             Severity::Notice,
             "No audience was requested",
             format!("aud is `{default}`, GitHub's default (the owner URL), because no audience was requested"),
             "clouds expect their own audience: `sts.amazonaws.com` (AWS), `api://AzureADTokenExchange` (Azure), the workload identity provider URL (GCP), `pypi`, `crates.io`, `npm:registry.npmjs.org`; set `audience` or `provider`",
         )),
         (Some(want), None) if !auds.contains(want) => findings.push(Finding::new(
-            "audience-mismatch",
+            FindingId::AudienceMismatch,
             Severity::Error,
             "Audience mismatch",
             format!("aud is `{}`, but {consumer_name} expects `{want}`", auds.join("`, `")),
@@ -595,7 +602,7 @@ fn check_audience(claims: &Claims, expect: &Expectations, findings: &mut Vec<Fin
             .unwrap_or_default();
         if let Some(problem) = gcp_audience_problem(&audience) {
             findings.push(Finding::new(
-                "audience-gcp-format",
+                FindingId::AudienceGcpFormat,
                 Severity::Error,
                 "Malformed GCP audience",
                 format!("the GCP audience `{audience}` is malformed: {problem}"),
@@ -614,7 +621,7 @@ fn check_issuer(claims: &Claims, expect: &Expectations, findings: &mut Vec<Findi
         .filter(|s| !s.is_empty())
     {
         findings.push(Finding::new(
-            "issuer-enterprise-slug",
+            FindingId::IssuerEnterpriseSlug,
             Severity::Notice,
             "Enterprise-specific issuer",
             format!("iss is `{iss}`: the enterprise `{slug}` uses a unique issuer URL; its signing keys stay on the root host"),
@@ -624,7 +631,7 @@ fn check_issuer(claims: &Claims, expect: &Expectations, findings: &mut Vec<Findi
         && iss.trim_end_matches('/').ends_with(".ghe.com")
     {
         findings.push(Finding::new(
-            "issuer-ghe-com",
+            FindingId::IssuerGheCom,
             Severity::Notice,
             "GHE.com issuer",
             format!(
@@ -634,7 +641,7 @@ fn check_issuer(claims: &Claims, expect: &Expectations, findings: &mut Vec<Findi
         ));
     } else if iss.trim_end_matches('/').ends_with("/_services/token") {
         findings.push(Finding::new(
-            "issuer-ghes",
+            FindingId::IssuerGhes,
             Severity::Notice,
             "GitHub Enterprise Server issuer",
             format!("iss is `{iss}`, a GitHub Enterprise Server"),
@@ -643,7 +650,7 @@ fn check_issuer(claims: &Claims, expect: &Expectations, findings: &mut Vec<Findi
     }
     if iss.ends_with('/') {
         findings.push(Finding::new(
-            "issuer-trailing-slash",
+            FindingId::IssuerTrailingSlash,
             Severity::Warning,
             "Issuer ends with a slash",
             format!("the token's iss `{iss}` ends with `/`"),
@@ -656,7 +663,7 @@ fn check_issuer(claims: &Claims, expect: &Expectations, findings: &mut Vec<Findi
     }
     if want.trim_end_matches('/') == iss.trim_end_matches('/') {
         findings.push(Finding::new(
-            "issuer-trailing-slash",
+            FindingId::IssuerTrailingSlash,
             Severity::Error,
             "Issuer differs by a trailing slash",
             format!("the expected issuer `{want}` and the token's iss `{iss}` differ only by a trailing `/` (Azure: `AADSTS700211: No matching federated identity record found for presented assertion issuer`)"),
@@ -664,7 +671,7 @@ fn check_issuer(claims: &Claims, expect: &Expectations, findings: &mut Vec<Findi
         ));
     } else {
         findings.push(Finding::new(
-            "issuer-mismatch",
+            FindingId::IssuerMismatch,
             Severity::Error,
             "Issuer mismatch",
             format!("the token's iss is `{iss}`, but `{want}` is expected"),
@@ -687,7 +694,7 @@ fn check_workflows(claims: &Claims, expect: &Expectations, findings: &mut Vec<Fi
     let registry = expect.consumer.filter(|c| c.is_registry());
     if top != job {
         findings.push(Finding::new(
-            "reusable-workflow",
+            FindingId::ReusableWorkflow,
             if registry.is_some() { Severity::Warning } else { Severity::Notice },
             "Job runs in a reusable workflow",
             format!("job_workflow_ref `{job}` differs from workflow_ref `{top}`: this job runs in a reusable workflow called by `{}`", workflow_file(top)),
@@ -699,7 +706,7 @@ fn check_workflows(claims: &Claims, expect: &Expectations, findings: &mut Vec<Fi
     }
     if let Some(registry) = registry {
         findings.push(Finding::new(
-            "trusted-publisher-claims",
+            FindingId::TrustedPublisherClaims,
             Severity::Notice,
             "What the registry matches",
             format!(
@@ -724,7 +731,7 @@ fn check_time(claims: &Claims, clock: Clock, findings: &mut Vec<Finding>) {
         let present = claims.get(name).is_some_and(|v| !v.is_null());
         if present && claims.timestamp(name).is_none() {
             findings.push(Finding::new(
-                "time-claim-invalid",
+                FindingId::TimeClaimInvalid,
                 Severity::Error,
                 "Time claim is not a number",
                 format!("claim `{name}` is not a number of seconds since the epoch (a NumericDate), so AWS, Azure and GCP reject the token"),
@@ -736,7 +743,7 @@ fn check_time(claims: &Claims, clock: Clock, findings: &mut Vec<Finding>) {
         let left = exp.saturating_sub(now);
         if left <= 0 {
             findings.push(Finding::new(
-                "token-expired",
+                FindingId::TokenExpired,
                 Severity::Error,
                 "Token expired",
                 format!("the token expired {} s ago (exp {exp})", left.unsigned_abs()),
@@ -744,7 +751,7 @@ fn check_time(claims: &Claims, clock: Clock, findings: &mut Vec<Finding>) {
             ));
         } else if left < LEEWAY {
             findings.push(Finding::new(
-                "token-expiring",
+                FindingId::TokenExpiring,
                 Severity::Warning,
                 "Token about to expire",
                 format!("the token expires in {left} s"),
@@ -755,7 +762,7 @@ fn check_time(claims: &Claims, clock: Clock, findings: &mut Vec<Finding>) {
     if let Some(nbf) = claims.timestamp("nbf") {
         if nbf > now.saturating_add(LEEWAY) {
             findings.push(Finding::new(
-                "token-not-yet-valid",
+                FindingId::TokenNotYetValid,
                 Severity::Error,
                 "Token not yet valid",
                 format!(
@@ -770,7 +777,7 @@ fn check_time(claims: &Claims, clock: Clock, findings: &mut Vec<Finding>) {
         let skew = iat.saturating_sub(now);
         if skew > LEEWAY || (clock.fresh && skew < -LEEWAY) {
             findings.push(Finding::new(
-                "clock-skew",
+                FindingId::ClockSkew,
                 Severity::Warning,
                 "Clock looks skewed",
                 format!(
@@ -790,7 +797,7 @@ fn check_gcp_length(sub: &str, expect: &Expectations, findings: &mut Vec<Finding
     }
     let gcp = expect.consumer == Some(Consumer::Gcp);
     findings.push(Finding::new(
-        "gcp-subject-too-long",
+        FindingId::GcpSubjectTooLong,
         if gcp { Severity::Error } else { Severity::Warning },
         "Subject too long for GCP",
         format!(
@@ -820,7 +827,7 @@ pub fn no_token(facts: &crate::config::RunFacts, event: Option<&Value>) -> Findi
         .unwrap_or(false);
     if facts.act {
         Finding::new(
-            "no-token-act",
+            FindingId::NoTokenAct,
             Severity::Error,
             "No OIDC token in a local act run",
             "this is a local run with `act` (ACT=true), which has no GitHub token service",
@@ -828,7 +835,7 @@ pub fn no_token(facts: &crate::config::RunFacts, event: Option<&Value>) -> Findi
         )
     } else if facts.actor.as_deref() == Some("dependabot[bot]") {
         Finding::new(
-            "no-token-dependabot",
+            FindingId::NoTokenDependabot,
             Severity::Error,
             "No OIDC token for Dependabot",
             "the run was triggered by Dependabot (GITHUB_ACTOR=dependabot[bot]); Dependabot runs get no OIDC token, like fork pull requests",
@@ -836,7 +843,7 @@ pub fn no_token(facts: &crate::config::RunFacts, event: Option<&Value>) -> Findi
         )
     } else if fork {
         Finding::new(
-            "no-token-fork",
+            FindingId::NoTokenFork,
             Severity::Error,
             "No OIDC token for a fork pull request",
             "this is a pull request from a fork; GitHub never gives fork pull requests an OIDC token, even with `id-token: write`",
@@ -844,7 +851,7 @@ pub fn no_token(facts: &crate::config::RunFacts, event: Option<&Value>) -> Findi
         )
     } else {
         Finding::new(
-            "no-token-permission",
+            FindingId::NoTokenPermission,
             Severity::Error,
             "No OIDC token available",
             "the job lacks `permissions: id-token: write` (or a calling workflow caps it)",
@@ -876,7 +883,7 @@ pub fn signature_finding(
     use crate::verify::{SignatureStatus, VerifyError};
     let err = result.as_ref().err()?;
     let hint = err.hint().unwrap_or_default();
-    let reported = |ids: &[&str]| {
+    let reported = |ids: &[FindingId]| {
         findings
             .iter()
             .any(|f| f.severity == Severity::Error && ids.contains(&f.id))
@@ -886,7 +893,7 @@ pub fn signature_finding(
         // type: no other check reports an absent `exp` or `iss`, so this one does.
         VerifyError::MissingClaim { .. } => {
             return Some(Finding::new(
-                "claim-missing",
+                FindingId::ClaimMissing,
                 Severity::Error,
                 "Required claim missing or invalid",
                 format!("{err}: AWS, Azure and GCP reject the token"),
@@ -899,7 +906,7 @@ pub fn signature_finding(
                 Surface::Check => "with `--issuer URL`",
             };
             return Some(Finding::new(
-                "issuer-untrusted",
+                FindingId::IssuerUntrusted,
                 Severity::Error,
                 "Issuer not trusted",
                 format!(
@@ -911,10 +918,12 @@ pub fn signature_finding(
         _ => {}
     }
     let covered = match err {
-        VerifyError::Expired { .. } => reported(&["token-expired"]),
-        VerifyError::NotYetValid { claim: "nbf", .. } => reported(&["token-not-yet-valid"]),
-        VerifyError::WrongIssuer { .. } => reported(&["issuer-mismatch", "issuer-trailing-slash"]),
-        VerifyError::WrongAudience { .. } => reported(&["audience-mismatch"]),
+        VerifyError::Expired { .. } => reported(&[FindingId::TokenExpired]),
+        VerifyError::NotYetValid { claim: "nbf", .. } => reported(&[FindingId::TokenNotYetValid]),
+        VerifyError::WrongIssuer { .. } => {
+            reported(&[FindingId::IssuerMismatch, FindingId::IssuerTrailingSlash])
+        }
+        VerifyError::WrongAudience { .. } => reported(&[FindingId::AudienceMismatch]),
         _ => false,
     };
     if covered {
@@ -930,21 +939,21 @@ pub fn signature_finding(
         // A claim the verifier refuses that no other check reports as an error (an `iat`
         // in the future only draws a clock-skew warning there): the verifier's verdict holds.
         SignatureStatus::Valid => Finding::new(
-            "token-refused",
+            FindingId::TokenRefused,
             Severity::Error,
             "Token refused by verification",
             format!("the signature is valid, but verification refuses the token: {err}"),
             hint,
         ),
         _ if err.signature_checked() => Finding::new(
-            "signature-invalid",
+            FindingId::SignatureInvalid,
             Severity::Error,
             "Signature does not verify",
             format!("the token's signature does not verify against the issuer's keys: {err}"),
             hint,
         ),
         _ => Finding::new(
-            "signature-unverified",
+            FindingId::SignatureUnverified,
             Severity::Error,
             "Signature could not be verified",
             format!("the signature was to be verified, but could not be: {err}"),
@@ -986,6 +995,39 @@ mod tests {
         }
     }
 
+    /// `subject-form-custom` comes from one producer: a notice without patterns, an error when
+    /// a pattern expects the default form, nothing when the pattern is the template itself.
+    #[test]
+    fn a_customized_template_is_one_finding_whose_severity_follows_the_patterns() {
+        let sub = "repository_owner_id:65432:repository_id:123456789:ref:refs/heads/main";
+        let c = claims(json!({ "sub": sub }));
+        let clock = Clock {
+            now: 0,
+            fresh: false,
+        };
+        let custom = |patterns: &[&str]| {
+            let expect = Expectations {
+                subject_patterns: PatternSet::new(patterns.iter().copied()),
+                ..Expectations::default()
+            };
+            analyze(&c, &expect, clock)
+                .findings
+                .into_iter()
+                .filter(|f| f.id == FindingId::SubjectFormCustom)
+                .map(|f| (f.severity, f.title))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            custom(&[]),
+            [(Severity::Notice, "Customized subject template".to_owned())]
+        );
+        assert_eq!(
+            custom(&["repo:octo-org/octo-repo:ref:refs/heads/main"]),
+            [(Severity::Error, "Subject form mismatch".to_owned())]
+        );
+        assert_eq!(custom(&[sub]), []);
+    }
+
     #[test]
     fn extreme_time_claims_do_not_overflow() {
         // Claim values are untrusted: any i64 (or a float that saturates to one) must be
@@ -999,7 +1041,7 @@ mod tests {
             let c =
                 claims(json!({"sub": "repo:o/r:pull_request", "exp": exp, "nbf": nbf, "iat": iat}));
             let a = analyze(&c, &Expectations::default(), Clock { now, fresh: true });
-            let ids: Vec<_> = a.findings.iter().map(|f| f.id).collect();
+            let ids: Vec<_> = a.findings.iter().map(|f| f.id.as_str()).collect();
             assert!(ids.contains(&"clock-skew"), "{ids:?}");
             assert_eq!(
                 ids.contains(&"token-expired") && ids.contains(&"token-not-yet-valid"),

@@ -22,11 +22,160 @@ pub const MAX_LISTED_FINDINGS: usize = 100;
 /// Reasons listed per trust document in the step log and the job summary.
 pub const MAX_LISTED_REASONS: usize = 20;
 
+/// Declares an id enum: each variant with the kebab-case text shown for it, `as_str`, `all`
+/// (so that the README check sees every variant), `Display` and `Serialize` as that text.
+macro_rules! ids {
+    ($(#[$meta:meta])* $name:ident {
+        $($variant:ident => $text:literal,)*
+        $(@ $(#[$nmeta:meta])* $nested:ident($inner:ty),)?
+    }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum $name {
+            $(#[doc = concat!("`", $text, "`")] $variant,)*
+            $($(#[$nmeta])* $nested($inner),)?
+        }
+
+        impl $name {
+            /// Every id, in declaration order (nested ids last).
+            pub fn all() -> impl Iterator<Item = $name> {
+                let own = [$($name::$variant,)*].into_iter();
+                $(let own = own.chain(<$inner>::all().map($name::$nested));)?
+                own
+            }
+
+            /// The kebab-case id shown in outputs, JSON and the README.
+            pub const fn as_str(self) -> &'static str {
+                match self {
+                    $($name::$variant => $text,)*
+                    $($name::$nested(inner) => inner.as_str(),)?
+                }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.serialize_str(self.as_str())
+            }
+        }
+    };
+}
+
+ids! {
+    /// The id of a finding the checks produce (the README's "Finding ids" table). Each has one
+    /// producer. A trust document's refusals and warnings are findings too, with the
+    /// evaluator's id: [`FindingId::Policy`].
+    FindingId {
+        SubjectMismatch => "subject-mismatch",
+        SubjectAbsent => "subject-absent",
+        SubjectFormEnvironment => "subject-form-environment",
+        SubjectFormPullRequest => "subject-form-pull-request",
+        SubjectFormBranch => "subject-form-branch",
+        SubjectFormTag => "subject-form-tag",
+        SubjectFormRef => "subject-form-ref",
+        SubjectFormCustom => "subject-form-custom",
+        SubjectFormUnrecognized => "subject-form-unrecognized",
+        CaseOnlyMismatch => "case-only-mismatch",
+        ImmutableSubject => "immutable-subject",
+        ClaimAbsent => "claim-absent",
+        ClaimMismatch => "claim-mismatch",
+        AudienceIsDefault => "audience-is-default",
+        AudienceMismatch => "audience-mismatch",
+        AudienceGcpFormat => "audience-gcp-format",
+        IssuerEnterpriseSlug => "issuer-enterprise-slug",
+        IssuerGheCom => "issuer-ghe-com",
+        IssuerGhes => "issuer-ghes",
+        IssuerTrailingSlash => "issuer-trailing-slash",
+        IssuerMismatch => "issuer-mismatch",
+        ReusableWorkflow => "reusable-workflow",
+        TrustedPublisherClaims => "trusted-publisher-claims",
+        TokenExpired => "token-expired",
+        TokenExpiring => "token-expiring",
+        TokenNotYetValid => "token-not-yet-valid",
+        TimeClaimInvalid => "time-claim-invalid",
+        ClockSkew => "clock-skew",
+        GcpSubjectTooLong => "gcp-subject-too-long",
+        ClaimMissing => "claim-missing",
+        SignatureInvalid => "signature-invalid",
+        SignatureUnverified => "signature-unverified",
+        IssuerUntrusted => "issuer-untrusted",
+        TokenRefused => "token-refused",
+        FindingsTruncated => "findings-truncated",
+        Prediction => "prediction",
+        PredictionUnavailable => "prediction-unavailable",
+        NoTokenPermission => "no-token-permission",
+        NoTokenFork => "no-token-fork",
+        NoTokenDependabot => "no-token-dependabot",
+        NoTokenAct => "no-token-act",
+        PolicyAllows => "policy-allows",
+        @
+        /// A trust document's reason, as a refusal (error) or a warning.
+        Policy(PolicyReasonId),
+    }
+}
+
+ids! {
+    /// The id of a trust policy evaluator's reason (the README's "Trust policy reason ids"
+    /// table): why a statement, credential or condition allows, refuses or deserves a warning.
+    PolicyReasonId {
+        AwsActionMismatch => "aws-action-mismatch",
+        AwsConditionFailed => "aws-condition-failed",
+        AwsConditionKeyNotFromToken => "aws-condition-key-not-from-token",
+        AwsConditionKeyPrefixMismatch => "aws-condition-key-prefix-mismatch",
+        AwsConditionPassed => "aws-condition-passed",
+        AwsExplicitDeny => "aws-explicit-deny",
+        AwsForallvaluesAbsentKey => "aws-forallvalues-absent-key",
+        AwsImplicitDeny => "aws-implicit-deny",
+        AwsOperatorNotEvaluated => "aws-operator-not-evaluated",
+        AwsPrincipalMismatch => "aws-principal-mismatch",
+        AwsStatementAllows => "aws-statement-allows",
+        AwsStatementDenies => "aws-statement-denies",
+        AwsStatementNotMatched => "aws-statement-not-matched",
+        AwsWildcardUnderStringequals => "aws-wildcard-under-stringequals",
+        AzureAudienceMatched => "azure-audience-matched",
+        AzureAudienceMismatch => "azure-audience-mismatch",
+        AzureCaseOnlyMismatch => "azure-case-only-mismatch",
+        AzureCredentialMatches => "azure-credential-matches",
+        AzureCredentialNotMatched => "azure-credential-not-matched",
+        AzureExpressionFailed => "azure-expression-failed",
+        AzureExpressionMatched => "azure-expression-matched",
+        AzureIssuerMatched => "azure-issuer-matched",
+        AzureIssuerMismatch => "azure-issuer-mismatch",
+        AzureNoMatchingCredential => "azure-no-matching-credential",
+        AzureSubjectMatched => "azure-subject-matched",
+        AzureSubjectMismatch => "azure-subject-mismatch",
+        AzureTooManyCredentials => "azure-too-many-credentials",
+        GcpAudienceMatched => "gcp-audience-matched",
+        GcpAudienceMismatch => "gcp-audience-mismatch",
+        GcpCelFailed => "gcp-cel-failed",
+        GcpCelTimeout => "gcp-cel-timeout",
+        GcpConditionError => "gcp-condition-error",
+        GcpConditionFailed => "gcp-condition-failed",
+        GcpConditionPassed => "gcp-condition-passed",
+        GcpIssuerMatched => "gcp-issuer-matched",
+        GcpIssuerMismatch => "gcp-issuer-mismatch",
+        GcpMappingError => "gcp-mapping-error",
+        GcpNoAttributeCondition => "gcp-no-attribute-condition",
+        GcpProviderDisabled => "gcp-provider-disabled",
+        GcpSubjectMapped => "gcp-subject-mapped",
+        GcpSubjectNotMapped => "gcp-subject-not-mapped",
+        GcpSubjectNotString => "gcp-subject-not-string",
+        GcpMappedSubjectTooLong => "gcp-mapped-subject-too-long",
+        GcpUnmappedAttribute => "gcp-unmapped-attribute",
+    }
+}
+
 /// One diagnosis.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Finding {
-    /// Stable kebab-case id, e.g. `subject-form-environment` (documented in the README).
-    pub id: &'static str,
+    /// Stable id, shown kebab-case, e.g. `subject-form-environment` (documented in the README).
+    pub id: FindingId,
     /// Error: a check failed. Warning: likely to break the login. Notice: context.
     pub severity: Severity,
     /// A short title for annotations.
@@ -40,7 +189,7 @@ pub struct Finding {
 impl Finding {
     /// Builds a finding.
     pub fn new(
-        id: &'static str,
+        id: FindingId,
         severity: Severity,
         title: impl Into<String>,
         message: impl Into<String>,
@@ -70,7 +219,7 @@ pub fn to_json(findings: &[Finding]) -> String {
 /// The entry that ends a cut `findings` output.
 pub fn truncation_marker(left_out: usize, limit: usize) -> Finding {
     Finding::new(
-        "findings-truncated",
+        FindingId::FindingsTruncated,
         Severity::Notice,
         "More findings",
         format!(
@@ -113,12 +262,78 @@ mod tests {
 
     fn finding(i: usize) -> Finding {
         Finding::new(
-            "policy-allows",
+            FindingId::PolicyAllows,
             Severity::Error,
             "t",
             format!("message {i} \"quoted\" {}", "é".repeat(i % 7)),
             "h",
         )
+    }
+
+    /// The ids in a table of the README's "Finding ids" section, in order: the text between
+    /// the first pair of backticks of each row.
+    fn readme_ids(part: &str) -> Vec<&str> {
+        part.lines()
+            .filter_map(|line| line.strip_prefix("| `"))
+            .filter_map(|rest| rest.split('`').next())
+            .collect()
+    }
+
+    /// The README documents every id exactly once, in the table of its kind, and no id the
+    /// code does not have.
+    #[test]
+    fn the_readme_tables_list_every_id_once() {
+        let readme = include_str!("../README.md");
+        let start = readme
+            .find("\n## Finding ids\n")
+            .expect("README has a Finding ids section");
+        let section = &readme[start + 1..];
+        let section = &section[..section[3..].find("\n## ").map_or(section.len(), |e| e + 3)];
+        let (own, policy) = section
+            .split_once("\n### Trust policy reason ids\n")
+            .expect("README has a Trust policy reason ids table");
+        for (part, wanted, table) in [
+            (
+                own,
+                FindingId::all()
+                    .filter(|id| !matches!(id, FindingId::Policy(_)))
+                    .map(FindingId::as_str)
+                    .collect::<Vec<_>>(),
+                "Finding ids",
+            ),
+            (
+                policy,
+                PolicyReasonId::all().map(PolicyReasonId::as_str).collect(),
+                "Trust policy reason ids",
+            ),
+        ] {
+            let listed = readme_ids(part);
+            for id in &wanted {
+                let rows = listed.iter().filter(|l| *l == id).count();
+                assert_eq!(
+                    rows, 1,
+                    "`{id}` has {rows} row(s) in the README's {table} table"
+                );
+            }
+            for id in &listed {
+                assert!(
+                    wanted.contains(id),
+                    "the README's {table} table lists `{id}`, which the code does not have"
+                );
+            }
+        }
+    }
+
+    /// Each id text names one variant, so that a consumer keying on it gets one meaning.
+    #[test]
+    fn no_two_ids_are_shown_alike() {
+        let mut seen = std::collections::HashMap::new();
+        for id in FindingId::all() {
+            if let Some(other) = seen.insert(id.as_str(), id) {
+                panic!("{other:?} and {id:?} are both shown as `{id}`");
+            }
+        }
+        assert!(seen.len() > 80, "{}", seen.len());
     }
 
     #[test]

@@ -275,7 +275,7 @@ struct JsonReason<'a> {
 impl<'a> From<&'a crate::policy::Reason> for JsonReason<'a> {
     fn from(r: &'a crate::policy::Reason) -> Self {
         Self {
-            id: r.id,
+            id: r.id.as_str(),
             location: &r.location,
             message: &r.message,
             hint: r.hint.as_deref(),

@@ -7,7 +7,7 @@ use thiserror::Error;
 
 use crate::claims::Claims;
 use crate::files::{self, FileError};
-use crate::findings::{Finding, Severity};
+use crate::findings::{Finding, FindingId, Severity};
 use crate::policy::{self, Policy, PolicyError, PolicyFormat, PolicyReport, Reason};
 
 /// Largest policy document read. Real ones are a few kilobytes.
@@ -223,7 +223,7 @@ pub fn findings(outcomes: &[PolicyOutcome]) -> Vec<Finding> {
                 .collect::<Vec<_>>()
                 .join("; ");
             findings.push(Finding::new(
-                "policy-allows",
+                FindingId::PolicyAllows,
                 Severity::Notice,
                 format!("{kind} allows the token"),
                 format!("`{}` allows the token: {why}", o.path),
@@ -253,7 +253,7 @@ pub fn findings(outcomes: &[PolicyOutcome]) -> Vec<Finding> {
 
 fn reason_finding(o: &PolicyOutcome, r: &Reason, severity: Severity, title: String) -> Finding {
     Finding::new(
-        r.id,
+        FindingId::Policy(r.id),
         severity,
         title,
         format!("`{}` at {}: {}", o.path, r.location, r.message),
@@ -316,13 +316,63 @@ mod tests {
         let outcome = evaluate_one(list, token(prod));
         assert!(outcome.report.allowed);
         let findings = findings(std::slice::from_ref(&outcome));
-        let allows = findings.iter().find(|f| f.id == "policy-allows").unwrap();
+        let allows = findings
+            .iter()
+            .find(|f| f.id.as_str() == "policy-allows")
+            .unwrap();
         assert!(allows.message.contains(prod), "{}", allows.message);
         // `azure-credential-not-matched` on the first credential is not a reason it allows.
         assert!(
             !allows.message.contains("does not match"),
             "{}",
             allows.message
+        );
+    }
+
+    /// A `sub` over 127 bytes (the token check, which guesses `google.subject=assertion.sub`)
+    /// and a document whose mapping gives a `google.subject` over 127 bytes are two findings
+    /// with two ids: a consumer keying on an id gets one meaning.
+    #[test]
+    fn a_long_subject_and_a_long_mapped_subject_have_distinct_ids() {
+        use crate::consumer::Consumer;
+        use crate::diagnose::{analyze, Clock, Expectations};
+        let gcp = json!({
+            "name": "projects/1/locations/global/workloadIdentityPools/p/providers/g",
+            "attributeMapping": {"google.subject": "assertion.sub"},
+            "oidc": {"issuerUri": "https://token.actions.githubusercontent.com", "allowedAudiences": ["g"]},
+            "state": "ACTIVE"
+        });
+        let sub = format!("repo:octo-org/{}:ref:refs/heads/main", "r".repeat(120));
+        let mut claims = token(&sub);
+        claims["aud"] = json!("g");
+        let claims = Claims(claims.as_object().cloned().unwrap_or_default());
+        let expect = Expectations {
+            consumer: Some(Consumer::Gcp),
+            ..Expectations::default()
+        };
+        let clock = Clock {
+            now: 0,
+            fresh: false,
+        };
+        let mut analysis = analyze(&claims, &expect, clock);
+        let loaded = [LoadedPolicy {
+            path: "provider.json".into(),
+            policy: policy::parse(&gcp.to_string(), None).unwrap(),
+        }];
+        apply(&mut analysis, &loaded);
+        let count = |id: &str| {
+            analysis
+                .findings
+                .iter()
+                .filter(|f| f.id.as_str() == id)
+                .count()
+        };
+        assert_eq!(count("gcp-subject-too-long"), 1, "{:?}", analysis.findings);
+        assert_eq!(
+            count("gcp-mapped-subject-too-long"),
+            1,
+            "{:?}",
+            analysis.findings
         );
     }
 
@@ -333,7 +383,7 @@ mod tests {
         assert!(!outcome.report.allowed);
         let ids: Vec<_> = findings(std::slice::from_ref(&outcome))
             .iter()
-            .map(|f| f.id)
+            .map(|f| f.id.as_str())
             .collect();
         assert!(ids.contains(&"azure-credential-not-matched"), "{ids:?}");
         assert!(ids.contains(&"azure-subject-mismatch"), "{ids:?}");
@@ -351,7 +401,7 @@ mod tests {
         assert!(!outcome.report.allowed);
         let ids: Vec<_> = findings(std::slice::from_ref(&outcome))
             .iter()
-            .map(|f| f.id)
+            .map(|f| f.id.as_str())
             .collect();
         // `gcp-subject-not-mapped` ends like `gcp-subject-mapped`, and is a refusal.
         assert!(ids.contains(&"gcp-subject-not-mapped"), "{ids:?}");

@@ -8,7 +8,7 @@ mod keys;
 use self::condition::Condition;
 use self::keys::{issuer_prefix, TokenKeys};
 use super::document::Fields;
-use super::{list, PolicyError, PolicyReport, Reason};
+use super::{list, PolicyError, PolicyReasonId, PolicyReport, Reason};
 use crate::claims::Claims;
 use crate::pattern::string_like_ignoring_case;
 use serde_json::Value;
@@ -108,7 +108,7 @@ fn conclude(allow: Option<String>, deny: Option<String>, report: &mut PolicyRepo
             .unwrap_or_default();
         report.reasons.push(
             Reason::new(
-                "aws-explicit-deny",
+                PolicyReasonId::AwsExplicitDeny,
                 &deny,
                 format!("{deny} explicitly denies this token{overrides}"),
             )
@@ -121,7 +121,7 @@ fn conclude(allow: Option<String>, deny: Option<String>, report: &mut PolicyRepo
     }
     report.reasons.push(
         Reason::new(
-            "aws-implicit-deny",
+            PolicyReasonId::AwsImplicitDeny,
             "Statement",
             format!(
                 "no Allow statement matches, so IAM denies {ASSUME_ACTION} by default \
@@ -181,10 +181,16 @@ impl Statement {
             .collect();
         let failed = results.iter().filter(|ok| !**ok).count();
         let (id, verdict) = match (failed, self.effect) {
-            (0, Effect::Allow) => ("aws-statement-allows", "allows this token"),
-            (0, Effect::Deny) => ("aws-statement-denies", "denies this token"),
-            (_, Effect::Allow) => ("aws-statement-not-matched", "does not allow this token"),
-            (_, Effect::Deny) => ("aws-statement-not-matched", "does not deny this token"),
+            (0, Effect::Allow) => (PolicyReasonId::AwsStatementAllows, "allows this token"),
+            (0, Effect::Deny) => (PolicyReasonId::AwsStatementDenies, "denies this token"),
+            (_, Effect::Allow) => (
+                PolicyReasonId::AwsStatementNotMatched,
+                "does not allow this token",
+            ),
+            (_, Effect::Deny) => (
+                PolicyReasonId::AwsStatementNotMatched,
+                "does not deny this token",
+            ),
         };
         let message = format!(
             "{} {verdict}: principal and action apply, {} of {} condition(s) hold",
@@ -215,7 +221,7 @@ impl Statement {
             "Principal"
         };
         let mut reason = Reason::new(
-            "aws-principal-mismatch",
+            PolicyReasonId::AwsPrincipalMismatch,
             format!("{}.{field}", self.location),
             format!(
                 "{} does not apply: its {field} {} the OIDC provider for issuer `{issuer}` \
@@ -248,7 +254,7 @@ impl Statement {
         }
         let field = if a.negated { "NotAction" } else { "Action" };
         let mut reason = Reason::new(
-            "aws-action-mismatch",
+            PolicyReasonId::AwsActionMismatch,
             format!("{}.{field}", self.location),
             format!(
                 "{} does not apply: its {field} {} {ASSUME_ACTION}: {}",
@@ -516,7 +522,7 @@ mod tests {
                 report
                     .reasons
                     .iter()
-                    .any(|r| r.id == *id && r.location == *location),
+                    .any(|r| r.id.as_str() == *id && r.location == *location),
                 "{name}: no {id} at {location}: {report:#?}"
             );
         }
@@ -684,7 +690,7 @@ mod tests {
                 report
                     .reasons
                     .iter()
-                    .any(|r| r.id == id && r.location == location),
+                    .any(|r| r.id.as_str() == id && r.location == location),
                 "{name}: no {id} at {location}: {report:#?}"
             );
         }

@@ -7,7 +7,7 @@ mod expression;
 
 use self::expression::{Expression, Operator, Term};
 use super::document::{kind, Fields};
-use super::{claim_values, list, PolicyError, PolicyReport, Reason};
+use super::{claim_values, list, PolicyError, PolicyReasonId, PolicyReport, Reason};
 use crate::claims::Claims;
 use crate::pattern::{string_like, string_like_ignoring_case};
 use serde_json::Value;
@@ -76,7 +76,7 @@ impl Credentials {
     pub(super) fn evaluate(&self, claims: &Claims, report: &mut PolicyReport) -> bool {
         if self.items.len() > MAX_CREDENTIALS {
             report.warnings.push(Reason::new(
-                "azure-too-many-credentials",
+                PolicyReasonId::AzureTooManyCredentials,
                 "the document",
                 format!(
                     "{} credentials, but Entra allows at most {MAX_CREDENTIALS} per application",
@@ -93,7 +93,7 @@ impl Credentials {
         let allowed = matched.contains(&true);
         if !allowed && self.items.len() > 1 {
             report.reasons.push(Reason::new(
-                "azure-no-matching-credential",
+                PolicyReasonId::AzureNoMatchingCredential,
                 "the document",
                 format!(
                     "none of the {} credentials matches this token",
@@ -174,9 +174,12 @@ impl Credential {
         let audience = self.check_audience(claims, report);
         let matched = issuer && subject && audience;
         let (id, verdict) = if matched {
-            ("azure-credential-matches", "matches this token")
+            (PolicyReasonId::AzureCredentialMatches, "matches this token")
         } else {
-            ("azure-credential-not-matched", "does not match this token")
+            (
+                PolicyReasonId::AzureCredentialNotMatched,
+                "does not match this token",
+            )
         };
         let location = if self.location.is_empty() {
             "the credential".to_owned()
@@ -195,7 +198,7 @@ impl Credential {
         let iss = claims.str("iss").unwrap_or_default();
         if self.issuer == iss {
             report.reasons.push(Reason::new(
-                "azure-issuer-matched",
+                PolicyReasonId::AzureIssuerMatched,
                 self.path("issuer"),
                 format!("issuer `{iss}` equals the token's `iss`"),
             ));
@@ -208,7 +211,12 @@ impl Credential {
         );
         let hint = issuer_hint(&self.issuer, iss);
         report.reasons.push(
-            Reason::new("azure-issuer-mismatch", self.path("issuer"), message).with_hint(hint),
+            Reason::new(
+                PolicyReasonId::AzureIssuerMismatch,
+                self.path("issuer"),
+                message,
+            )
+            .with_hint(hint),
         );
         false
     }
@@ -218,13 +226,13 @@ impl Credential {
         let location = self.path("subject");
         let reason = if subject == sub {
             Reason::new(
-                "azure-subject-matched",
+                PolicyReasonId::AzureSubjectMatched,
                 location,
                 format!("subject `{subject}` equals the token's `sub`"),
             )
         } else if subject.to_lowercase() == sub.to_lowercase() {
             Reason::new(
-                "azure-case-only-mismatch",
+                PolicyReasonId::AzureCaseOnlyMismatch,
                 location,
                 format!(
                     "AADSTS7002138: No matching federated identity record found for presented \
@@ -239,7 +247,7 @@ impl Credential {
             ))
         } else {
             Reason::new(
-                "azure-subject-mismatch",
+                PolicyReasonId::AzureSubjectMismatch,
                 location,
                 format!(
                     "AADSTS700213: No matching federated identity record found for presented \
@@ -251,7 +259,7 @@ impl Credential {
                  `{sub}`, or a flexible credential with `claims['sub'] matches '...'`"
             ))
         };
-        let matched = reason.id == "azure-subject-matched";
+        let matched = reason.id == PolicyReasonId::AzureSubjectMatched;
         report.reasons.push(reason);
         matched
     }
@@ -268,7 +276,7 @@ impl Credential {
             .iter()
             .map(|term| {
                 let reason = evaluate_term(term, claims, &location);
-                let matched = reason.id == "azure-expression-matched";
+                let matched = reason.id == PolicyReasonId::AzureExpressionMatched;
                 report.reasons.push(reason);
                 matched
             })
@@ -281,7 +289,7 @@ impl Credential {
         let location = self.path("audiences");
         if let Some(aud) = presented.iter().find(|a| self.audiences.contains(a)) {
             report.reasons.push(Reason::new(
-                "azure-audience-matched",
+                PolicyReasonId::AzureAudienceMatched,
                 location,
                 format!(
                     "the token's audience `{aud}` is in {}",
@@ -293,7 +301,7 @@ impl Credential {
         let shown = claims.text("aud").unwrap_or_default();
         report.reasons.push(
             Reason::new(
-                "azure-audience-mismatch",
+                PolicyReasonId::AzureAudienceMismatch,
                 location,
                 format!(
                     "AADSTS700212: No matching federated identity record found for presented \
@@ -330,7 +338,7 @@ fn parse_expression(value: &Value, fields: &Fields<'_>) -> Result<Expression, Po
 fn evaluate_term(term: &Term, claims: &Claims, location: &str) -> Reason {
     let Some(actual) = claims.str(&term.claim) else {
         return Reason::new(
-            "azure-expression-failed",
+            PolicyReasonId::AzureExpressionFailed,
             location,
             format!("`{}`: the token has no `{}` claim", term.text, term.claim),
         );
@@ -351,13 +359,13 @@ fn evaluate_term(term: &Term, claims: &Claims, location: &str) -> Reason {
     };
     if matched {
         return Reason::new(
-            "azure-expression-matched",
+            PolicyReasonId::AzureExpressionMatched,
             location,
             format!("`{}`: `{actual}` {verb} `{}`", term.text, term.value),
         );
     }
     let reason = Reason::new(
-        "azure-expression-failed",
+        PolicyReasonId::AzureExpressionFailed,
         location,
         format!(
             "`{}`: the token's {} `{actual}` does not {negated_verb} `{}`",
@@ -545,7 +553,7 @@ mod tests {
                 report
                     .reasons
                     .iter()
-                    .any(|r| r.id == *id && r.location == *location),
+                    .any(|r| r.id.as_str() == *id && r.location == *location),
                 "{name}: no {id} at {location}: {report:#?}"
             );
         }
@@ -560,7 +568,7 @@ mod tests {
         let reason = report
             .reasons
             .iter()
-            .find(|r| r.id == "azure-case-only-mismatch")
+            .find(|r| r.id.as_str() == "azure-case-only-mismatch")
             .unwrap();
         assert!(
             reason.message.starts_with("AADSTS7002138: "),
@@ -577,7 +585,7 @@ mod tests {
         let reason = report
             .reasons
             .iter()
-            .find(|r| r.id == "azure-subject-mismatch")
+            .find(|r| r.id.as_str() == "azure-subject-mismatch")
             .unwrap();
         assert!(reason.message.starts_with(
             "AADSTS700213: No matching federated identity record found for presented assertion subject 'repo:octo-org/octo-repo:environment:prod'"
@@ -588,7 +596,7 @@ mod tests {
         let reason = report
             .reasons
             .iter()
-            .find(|r| r.id == "azure-issuer-mismatch")
+            .find(|r| r.id.as_str() == "azure-issuer-mismatch")
             .unwrap();
         assert!(reason.message.starts_with(&format!(
             "AADSTS700211: No matching federated identity record found for presented assertion issuer '{ISSUER}'"
@@ -605,7 +613,7 @@ mod tests {
         let reason = report
             .reasons
             .iter()
-            .find(|r| r.id == "azure-audience-mismatch")
+            .find(|r| r.id.as_str() == "azure-audience-mismatch")
             .unwrap();
         assert!(reason.message.starts_with(
             "AADSTS700212: No matching federated identity record found for presented assertion audience 'https://github.com/octo-org'"
@@ -633,7 +641,7 @@ mod tests {
                 report
                     .reasons
                     .iter()
-                    .any(|r| r.id == *id && r.location == location),
+                    .any(|r| r.id.as_str() == *id && r.location == location),
                 "{expression}: no {id}: {report:#?}"
             );
         }
@@ -650,23 +658,23 @@ mod tests {
         assert!(report
             .reasons
             .iter()
-            .any(|r| r.id == "azure-subject-mismatch" && r.location == "[0].subject"));
+            .any(|r| r.id.as_str() == "azure-subject-mismatch" && r.location == "[0].subject"));
         assert!(report
             .reasons
             .iter()
-            .any(|r| r.id == "azure-credential-matches" && r.location == "[1]"));
+            .any(|r| r.id.as_str() == "azure-credential-matches" && r.location == "[1]"));
         let report = run(
             &list,
             json!({"sub": "repo:octo-org/octo-repo:pull_request"}),
         );
         assert!(!report.allowed);
         assert_eq!(
-            report.reasons.last().map(|r| r.id),
+            report.reasons.last().map(|r| r.id.as_str()),
             Some("azure-no-matching-credential")
         );
         let many = Value::Array((0..21).map(|i| credential(&format!("s{i}"))).collect());
         assert_eq!(
-            run(&many, json!({})).warnings[0].id,
+            run(&many, json!({})).warnings[0].id.as_str(),
             "azure-too-many-credentials"
         );
     }

@@ -6,7 +6,7 @@ mod cel;
 
 use self::cel::{Checked, Evaluated, Run};
 use super::document::Fields;
-use super::{claim_values, list, PolicyError, PolicyReport, Reason};
+use super::{claim_values, list, PolicyError, PolicyReasonId, PolicyReport, Reason};
 use crate::claims::Claims;
 use serde_json::Value;
 
@@ -107,7 +107,7 @@ impl Provider {
             }
             Err(error) => {
                 report.reasons.push(Reason::new(
-                    "gcp-cel-failed",
+                    PolicyReasonId::GcpCelFailed,
                     "attributeMapping",
                     format!("the expressions could not be evaluated: {error}"),
                 ));
@@ -136,7 +136,7 @@ impl Provider {
             (None, _) => report.warnings.push(no_condition_warning()),
             (Some(condition), Some(result)) => {
                 let reason = condition_reason(condition, result);
-                ok &= reason.id == "gcp-condition-passed";
+                ok &= reason.id == PolicyReasonId::GcpConditionPassed;
                 report.reasons.push(reason);
             }
             // Not run: a mapping failed or attributes are unmapped, both reported already.
@@ -163,7 +163,7 @@ impl Provider {
         };
         report.reasons.push(
             Reason::new(
-                "gcp-provider-disabled",
+                PolicyReasonId::GcpProviderDisabled,
                 "state",
                 format!(
                     "the provider is not active ({inactive}): invalid_target, the pool or \
@@ -182,7 +182,7 @@ impl Provider {
         let iss = claims.str("iss").unwrap_or_default();
         if self.issuer_uri == iss {
             report.reasons.push(Reason::new(
-                "gcp-issuer-matched",
+                PolicyReasonId::GcpIssuerMatched,
                 "oidc.issuerUri",
                 format!("issuerUri `{iss}` equals the token's `iss`"),
             ));
@@ -190,7 +190,7 @@ impl Provider {
         }
         report.reasons.push(
             Reason::new(
-                "gcp-issuer-mismatch",
+                PolicyReasonId::GcpIssuerMismatch,
                 "oidc.issuerUri",
                 format!(
                     "The issuer in ID Token {iss} does not match the expected ones. The \
@@ -213,14 +213,14 @@ impl Provider {
         };
         if let Some(aud) = presented.iter().find(|a| expected.contains(a)) {
             report.reasons.push(Reason::new(
-                "gcp-audience-matched",
+                PolicyReasonId::GcpAudienceMatched,
                 "oidc.allowedAudiences",
                 format!("the token's audience `{aud}` is accepted ({why})"),
             ));
             return true;
         }
         let mut reason = Reason::new(
-            "gcp-audience-mismatch",
+            PolicyReasonId::GcpAudienceMismatch,
             "oidc.allowedAudiences",
             format!(
                 "The audience in JWT does not match the expected values. The token's aud is \
@@ -352,12 +352,12 @@ fn check_subject(subject: Option<&Evaluated>, report: &mut PolicyReport) -> bool
     let location = "attributeMapping.google.subject";
     let (id, message, hint) = match subject {
         None => (
-            "gcp-subject-not-mapped",
+            PolicyReasonId::GcpSubjectNotMapped,
             "google.subject is not mapped (or its expression failed); GCP needs it".to_owned(),
             "map `google.subject` to `assertion.sub`",
         ),
         Some(Evaluated::String(s)) if s.len() > MAX_SUBJECT_BYTES => (
-            "gcp-subject-too-long",
+            PolicyReasonId::GcpMappedSubjectTooLong,
             format!(
                 "The size of mapped attribute google.subject exceeds the 127 bytes limit: \
                  `{s}` is {} bytes",
@@ -368,14 +368,14 @@ fn check_subject(subject: Option<&Evaluated>, report: &mut PolicyReport) -> bool
         ),
         Some(Evaluated::String(s)) => {
             report.reasons.push(Reason::new(
-                "gcp-subject-mapped",
+                PolicyReasonId::GcpSubjectMapped,
                 location,
                 format!("google.subject is `{s}` ({} bytes)", s.len()),
             ));
             return true;
         }
         Some(other) => (
-            "gcp-subject-not-string",
+            PolicyReasonId::GcpSubjectNotString,
             format!(
                 "google.subject must be a string, but the mapping gives {}",
                 describe(other)
@@ -400,7 +400,7 @@ fn describe(value: &Evaluated) -> String {
 
 fn mapping_error(mapping: &Mapping, error: &str) -> Reason {
     Reason::new(
-        "gcp-mapping-error",
+        PolicyReasonId::GcpMappingError,
         format!("attributeMapping.{}", mapping.target),
         format!(
             "`{}` fails on this token: {error}",
@@ -417,7 +417,7 @@ fn unmapped_reason(unmapped: &[String]) -> Reason {
     let names: Vec<String> = unmapped.iter().map(|n| format!("attribute.{n}")).collect();
     let first = unmapped.first().map_or("", String::as_str);
     Reason::new(
-        "gcp-unmapped-attribute",
+        PolicyReasonId::GcpUnmappedAttribute,
         "attributeCondition",
         format!(
             "the condition uses {}, which attributeMapping does not map; GCP rejects this \
@@ -440,7 +440,7 @@ fn timeout_reason(has_condition: bool) -> Reason {
         "attributeMapping"
     };
     Reason::new(
-        "gcp-cel-timeout",
+        PolicyReasonId::GcpCelTimeout,
         location,
         format!(
             "{}, so the token is taken as refused",
@@ -459,12 +459,12 @@ fn condition_reason(condition: &Checked, result: &Result<Evaluated, String>) -> 
     let source = &condition.source;
     match result {
         Ok(Evaluated::Bool(true)) => Reason::new(
-            "gcp-condition-passed",
+            PolicyReasonId::GcpConditionPassed,
             location,
             format!("`{source}` is true for this token"),
         ),
         Ok(Evaluated::Bool(false)) => Reason::new(
-            "gcp-condition-failed",
+            PolicyReasonId::GcpConditionFailed,
             location,
             format!(
                 "The given credential is rejected by the attribute condition. `{source}` is \
@@ -476,12 +476,12 @@ fn condition_reason(condition: &Checked, result: &Result<Evaluated, String>) -> 
              case-sensitive",
         ),
         Ok(other) => Reason::new(
-            "gcp-condition-failed",
+            PolicyReasonId::GcpConditionFailed,
             location,
             format!("`{source}` gives {}, not a boolean", describe(other)),
         ),
         Err(error) => Reason::new(
-            "gcp-condition-error",
+            PolicyReasonId::GcpConditionError,
             location,
             format!("`{source}` fails on this token: {error}"),
         )
@@ -494,7 +494,7 @@ fn condition_reason(condition: &Checked, result: &Result<Evaluated, String>) -> 
 
 fn no_condition_warning() -> Reason {
     Reason::new(
-        "gcp-no-attribute-condition",
+        PolicyReasonId::GcpNoAttributeCondition,
         "attributeCondition",
         "the provider has no attribute condition, so tokens from any repository on this \
          issuer can use it"
@@ -568,7 +568,7 @@ mod tests {
             ("non-boolean condition", documented("assertion.repository"), json!({}), false, "gcp-condition-failed", "attributeCondition"),
             ("unmapped attribute", documented("attribute.environment == 'prod'"), json!({}), false, "gcp-unmapped-attribute", "attributeCondition"),
             ("subject mapped", documented(owner), json!({}), true, "gcp-subject-mapped", "attributeMapping.google.subject"),
-            ("subject over 127 bytes", documented(owner), json!({"sub": long_sub}), false, "gcp-subject-too-long", "attributeMapping.google.subject"),
+            ("subject over 127 bytes", documented(owner), json!({"sub": long_sub}), false, "gcp-mapped-subject-too-long", "attributeMapping.google.subject"),
             ("subject concatenation", with(documented(owner), "/attributeMapping/google.subject", json!("assertion.repository + '@' + assertion.ref")), json!({}), true, "gcp-subject-mapped", "attributeMapping.google.subject"),
             ("subject not a string", with(documented(owner), "/attributeMapping/google.subject", json!("assertion.aud == 'x'")), json!({}), false, "gcp-subject-not-string", "attributeMapping.google.subject"),
             ("mapping reads a missing claim", with(documented(owner), "/attributeMapping/attribute.actor", json!("assertion.environment")), json!({"environment": null}), false, "gcp-mapping-error", "attributeMapping.attribute.actor"),
@@ -588,7 +588,7 @@ mod tests {
                 report
                     .reasons
                     .iter()
-                    .any(|r| r.id == id && r.location == location),
+                    .any(|r| r.id.as_str() == id && r.location == location),
                 "{name}: no {id} at {location}: {report:#?}"
             );
         }
@@ -610,7 +610,7 @@ mod tests {
         let reason = report
             .reasons
             .iter()
-            .find(|r| r.id == "gcp-cel-timeout")
+            .find(|r| r.id.as_str() == "gcp-cel-timeout")
             .unwrap_or_else(|| panic!("{report:#?}"));
         assert_eq!(reason.location, "attributeCondition");
         assert!(
@@ -634,7 +634,7 @@ mod tests {
         let reason = report
             .reasons
             .iter()
-            .find(|r| r.id == "gcp-subject-too-long")
+            .find(|r| r.id.as_str() == "gcp-mapped-subject-too-long")
             .unwrap();
         assert!(reason.message.starts_with(
             "The size of mapped attribute google.subject exceeds the 127 bytes limit"
@@ -643,7 +643,7 @@ mod tests {
         let reason = report
             .reasons
             .iter()
-            .find(|r| r.id == "gcp-condition-failed")
+            .find(|r| r.id.as_str() == "gcp-condition-failed")
             .unwrap();
         assert!(reason
             .message
@@ -655,7 +655,7 @@ mod tests {
         let reason = report
             .reasons
             .iter()
-            .find(|r| r.id == "gcp-unmapped-attribute")
+            .find(|r| r.id.as_str() == "gcp-unmapped-attribute")
             .unwrap();
         assert!(
             reason
@@ -668,7 +668,7 @@ mod tests {
         let reason = report
             .reasons
             .iter()
-            .find(|r| r.id == "gcp-audience-mismatch")
+            .find(|r| r.id.as_str() == "gcp-audience-mismatch")
             .unwrap();
         assert!(reason
             .message
@@ -684,7 +684,7 @@ mod tests {
         let reason = report
             .reasons
             .iter()
-            .find(|r| r.id == "gcp-issuer-mismatch")
+            .find(|r| r.id.as_str() == "gcp-issuer-mismatch")
             .unwrap();
         assert!(reason.message.starts_with("The issuer in ID Token https://token.actions.githubusercontent.com does not match the expected ones"));
         let mut no_condition = documented("");
@@ -693,14 +693,14 @@ mod tests {
             .map(|m| m.remove("attributeCondition"));
         let report = run(&no_condition, json!({}));
         assert!(report.allowed);
-        assert_eq!(report.warnings[0].id, "gcp-no-attribute-condition");
+        assert_eq!(report.warnings[0].id.as_str(), "gcp-no-attribute-condition");
         let mut disabled = documented("true");
         disabled
             .as_object_mut()
             .map(|m| m.insert("disabled".into(), json!(true)));
         let report = run(&disabled, json!({}));
         assert!(!report.allowed);
-        assert_eq!(report.reasons[0].id, "gcp-provider-disabled");
+        assert_eq!(report.reasons[0].id.as_str(), "gcp-provider-disabled");
     }
 
     #[test]

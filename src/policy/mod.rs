@@ -6,7 +6,7 @@
 //!
 //! ```
 //! use oidc_preflight::claims::Claims;
-//! use oidc_preflight::policy::{evaluate, parse};
+//! use oidc_preflight::policy::{evaluate, parse, PolicyReasonId};
 //!
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! let policy = parse(
@@ -23,7 +23,7 @@
 //! let claims = Claims(claims.as_object().cloned().unwrap_or_default());
 //! let report = evaluate(&policy, &claims);
 //! assert!(!report.allowed);
-//! let refusal = report.reasons.iter().find(|r| r.id == "azure-subject-mismatch");
+//! let refusal = report.reasons.iter().find(|r| r.id == PolicyReasonId::AzureSubjectMismatch);
 //! assert_eq!(refusal.map(|r| r.location.as_str()), Some("subject"));
 //! # Ok(())
 //! # }
@@ -35,6 +35,7 @@ mod document;
 mod gcp;
 
 use crate::claims::Claims;
+pub use crate::findings::PolicyReasonId;
 use serde_json::Value;
 use thiserror::Error;
 
@@ -209,8 +210,8 @@ impl PolicyError {
 /// One explanation in a report: why something allows, refuses or deserves a warning.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Reason {
-    /// Stable kebab-case identifier, e.g. `aws-condition-failed`.
-    pub id: &'static str,
+    /// Stable identifier, shown kebab-case, e.g. `aws-condition-failed`.
+    pub id: PolicyReasonId,
     /// Where in the document, e.g.
     /// `Statement[0].Condition.StringLike.token.actions.githubusercontent.com:sub`.
     pub location: String,
@@ -221,7 +222,7 @@ pub struct Reason {
 }
 
 impl Reason {
-    pub(crate) fn new(id: &'static str, location: impl Into<String>, message: String) -> Self {
+    pub(crate) fn new(id: PolicyReasonId, location: impl Into<String>, message: String) -> Self {
         Reason {
             id,
             location: location.into(),
@@ -244,18 +245,18 @@ impl Reason {
 
 /// The ids of reasons that hold. Listed, not read from the id's wording:
 /// `aws-statement-not-matched` and `gcp-subject-not-mapped` end like ids that hold.
-const HOLDING: &[&str] = &[
-    "aws-condition-passed",
-    "aws-statement-allows",
-    "azure-audience-matched",
-    "azure-credential-matches",
-    "azure-expression-matched",
-    "azure-issuer-matched",
-    "azure-subject-matched",
-    "gcp-audience-matched",
-    "gcp-condition-passed",
-    "gcp-issuer-matched",
-    "gcp-subject-mapped",
+const HOLDING: &[PolicyReasonId] = &[
+    PolicyReasonId::AwsConditionPassed,
+    PolicyReasonId::AwsStatementAllows,
+    PolicyReasonId::AzureAudienceMatched,
+    PolicyReasonId::AzureCredentialMatches,
+    PolicyReasonId::AzureExpressionMatched,
+    PolicyReasonId::AzureIssuerMatched,
+    PolicyReasonId::AzureSubjectMatched,
+    PolicyReasonId::GcpAudienceMatched,
+    PolicyReasonId::GcpConditionPassed,
+    PolicyReasonId::GcpIssuerMatched,
+    PolicyReasonId::GcpSubjectMapped,
 ];
 
 /// The outcome of evaluating one document against one token.

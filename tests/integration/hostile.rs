@@ -488,7 +488,7 @@ fn a_summary_past_the_runners_limit_falls_back_to_the_verdict() {
     let long = "|".repeat(DISPLAY_LIMIT);
     for _ in 0..200 {
         analysis.add(oidc_preflight::findings::Finding::new(
-            "claim-mismatch",
+            oidc_preflight::findings::FindingId::ClaimMismatch,
             commands::Level::Error,
             "Expected claim differs",
             long.clone(),

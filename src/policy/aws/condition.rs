@@ -4,7 +4,7 @@
 use super::keys::{Lookup, TokenKeys};
 use crate::pattern::{check_pattern, string_like, string_like_ignoring_case};
 use crate::policy::document::{join, kind};
-use crate::policy::{list, PolicyError, PolicyReport, Reason};
+use crate::policy::{list, PolicyError, PolicyReasonId, PolicyReport, Reason};
 use serde_json::Value;
 
 /// How one policy value is compared with one request value.
@@ -234,9 +234,9 @@ impl Condition {
 
     fn outcome(&self, satisfied: bool, message: String) -> (bool, Reason) {
         let id = if satisfied {
-            "aws-condition-passed"
+            PolicyReasonId::AwsConditionPassed
         } else {
-            "aws-condition-failed"
+            PolicyReasonId::AwsConditionFailed
         };
         (satisfied, Reason::new(id, &self.location, message))
     }
@@ -422,7 +422,7 @@ impl Condition {
             };
             report.warnings.push(
                 Reason::new(
-                    "aws-wildcard-under-stringequals",
+                    PolicyReasonId::AwsWildcardUnderStringequals,
                     &self.location,
                     format!(
                         "{}: `{value}` contains a wildcard, but {} compares it literally",
@@ -439,7 +439,7 @@ impl Condition {
 
     fn not_from_token(&self) -> Reason {
         Reason::new(
-            "aws-condition-key-not-from-token",
+            PolicyReasonId::AwsConditionKeyNotFromToken,
             &self.location,
             format!(
                 "{}: this key comes from the AWS request context, not from the token, so it \
@@ -451,7 +451,7 @@ impl Condition {
 
     fn not_evaluated(&self) -> Reason {
         Reason::new(
-            "aws-operator-not-evaluated",
+            PolicyReasonId::AwsOperatorNotEvaluated,
             &self.location,
             format!(
                 "{}: only string operators and Null are evaluated; this condition is assumed \
@@ -463,7 +463,7 @@ impl Condition {
 
     fn prefix_mismatch(&self, key_prefix: &str, keys: &TokenKeys<'_>) -> Reason {
         Reason::new(
-            "aws-condition-key-prefix-mismatch",
+            PolicyReasonId::AwsConditionKeyPrefixMismatch,
             &self.location,
             format!(
                 "condition key prefix `{key_prefix}` is not the token's issuer `{}`, so STS \
@@ -481,7 +481,7 @@ impl Condition {
 
     fn forallvalues_trap(&self) -> Reason {
         Reason::new(
-            "aws-forallvalues-absent-key",
+            PolicyReasonId::AwsForallvaluesAbsentKey,
             &self.location,
             format!(
                 "{}: the token has no value for this key, and ForAllValues over an absent or \
@@ -670,12 +670,12 @@ mod tests {
                     report
                         .reasons
                         .iter()
-                        .any(|r| r.id == *id && &r.location == location),
+                        .any(|r| r.id.as_str() == *id && &r.location == location),
                     "{}: no {id} at {location}: {report:#?}",
                     case.name
                 );
             }
-            let warnings: Vec<&str> = report.warnings.iter().map(|w| w.id).collect();
+            let warnings: Vec<&str> = report.warnings.iter().map(|w| w.id.as_str()).collect();
             match case.warning {
                 Some(id) => assert!(warnings.contains(&id), "{}: {warnings:?}", case.name),
                 None => assert!(warnings.is_empty(), "{}: {warnings:?}", case.name),
