@@ -159,7 +159,7 @@ impl Analysis {
     pub fn add(&mut self, finding: Finding) {
         // A token from an issuer nobody trusts may say anything: patterns and policy snippets
         // built from its claims would teach a trust policy to accept whoever minted it.
-        if finding.id == "issuer-untrusted" {
+        if finding.id == FindingId::IssuerUntrusted {
             self.suggestions.clear();
             self.snippets = Snippets::default();
         }
