@@ -8,9 +8,7 @@ use std::time::Duration;
 
 use thiserror::Error;
 
-use crate::consumer::{gcp_audience_problem, Consumer};
-use crate::diagnose::{parse_claim_expectations, Expectations};
-use crate::pattern::PatternSet;
+use crate::diagnose::Expectations;
 use crate::request::RetryPolicy;
 use crate::secret::Secret;
 
@@ -385,75 +383,20 @@ pub struct RunFacts {
     pub act: bool,
 }
 
-fn trimmed(env: &Env, name: &str) -> Option<String> {
-    env.input(name)
-        .map(str::trim)
-        .filter(|v| !v.is_empty())
-        .map(str::to_owned)
-}
-
-/// The checks requested by the inputs. With `provider` and no `audience`, the provider's
-/// audience is requested; GCP's must be given, since it names the user's own provider.
+/// The checks requested by the inputs, validated by the builder `check` shares.
 fn expectations(env: &Env) -> Result<Expectations, InputError> {
-    let consumer = match trimmed(env, "provider") {
-        Some(p) => {
-            Some(
-                p.parse::<Consumer>().map_err(|e| InputError::Invalid {
-                    name: "provider".into(),
-                    reason: e.to_string(),
-                    hint: "set `provider` to aws, azure, gcp, pypi, crates-io or npm, or remove it"
-                        .into(),
-                })?,
-            )
-        }
-        None => None,
-    };
-    let mut audience = trimmed(env, "audience");
-    if audience.is_none() {
-        audience = consumer
-            .and_then(Consumer::default_audience)
-            .map(str::to_owned);
-    }
-    if consumer == Some(Consumer::Gcp) {
-        let Some(aud) = &audience else {
-            return Err(InputError::Invalid {
-                name: "audience".into(),
-                reason: "`provider: gcp` needs the audience, which names your workload identity provider".into(),
-                hint: "set `audience: https://iam.googleapis.com/projects/NUMBER/locations/global/workloadIdentityPools/POOL/providers/PROVIDER`".into(),
-            });
-        };
-        if let Some(problem) = gcp_audience_problem(aud) {
-            return Err(InputError::Invalid { name: "audience".into(), reason: problem, hint: "copy the provider's full resource name from `gcloud iam workload-identity-pools providers describe` and prefix it with `https://iam.googleapis.com/`".into() });
-        }
-    }
-    let claims =
-        parse_claim_expectations(env.input("claims").unwrap_or_default()).map_err(|e| {
-            InputError::Invalid {
-                name: "claims".into(),
-                reason: e.to_string(),
-                hint: "write one `name=pattern` per line, e.g. `environment=prod`".into(),
-            }
-        })?;
-    let subject_patterns = PatternSet::from_lines(env.input("subject-pattern").unwrap_or_default());
-    let too_long = |name: &str, e: crate::pattern::PatternTooLong| InputError::Invalid {
-        name: name.into(),
-        reason: e.to_string(),
-        hint: "no cloud accepts a pattern this long: shorten it".into(),
-    };
-    subject_patterns
-        .check()
-        .map_err(|e| too_long("subject-pattern", e))?;
-    for c in &claims {
-        crate::pattern::check_pattern(&c.pattern).map_err(|e| too_long("claims", e))?;
-    }
-    Ok(Expectations {
-        subject_patterns,
-        claims,
-        audience,
-        issuer: trimmed(env, "issuer"),
-        consumer,
-        job_environment: trimmed(env, "job-environment"),
-    })
+    let lines = |name: &str| env.input(name).unwrap_or_default().lines().collect();
+    crate::plan::expectations(
+        &crate::plan::Requested {
+            subject_patterns: lines("subject-pattern"),
+            claims: lines("claims"),
+            audience: env.input("audience"),
+            issuer: env.input("issuer"),
+            provider: env.input("provider"),
+            job_environment: env.input("job-environment"),
+        },
+        crate::diagnose::Surface::Action,
+    )
 }
 
 /// Booleans as @actions/core's `getBooleanInput` accepts them (YAML 1.2 core schema).

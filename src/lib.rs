@@ -34,6 +34,7 @@ pub mod findings;
 pub mod offline;
 pub mod outputs;
 pub mod pattern;
+mod plan;
 pub mod policy;
 mod random;
 pub mod report;

@@ -11,11 +11,9 @@ use crate::claims::{self, Claims};
 use crate::cli::{CheckOptions, Format, PredictArgs};
 use crate::commands;
 use crate::config::InputError;
-use crate::consumer::Consumer;
-use crate::diagnose::{self, parse_claim_expectations, Analysis, Clock, Expectations, Surface};
+use crate::diagnose::{self, Analysis, Clock, Expectations, Surface};
 use crate::error::{Error, ExitStatus};
 use crate::findings::Finding;
-use crate::pattern::PatternSet;
 use crate::report;
 use crate::request;
 use crate::secret::Secret;
@@ -52,50 +50,17 @@ fn load_policies(opts: &CheckOptions) -> Result<Vec<trust::LoadedPolicy>, Error>
 
 /// The expectations from the command-line options.
 pub fn expectations(opts: &CheckOptions) -> Result<Expectations, Error> {
-    let consumer = match &opts.provider {
-        Some(p) => Some(p.parse::<Consumer>().map_err(|e| {
-            invalid(
-                "--provider",
-                e.to_string(),
-                "use aws, azure, gcp, pypi, crates-io or npm",
-            )
-        })?),
-        None => None,
-    };
-    let claims = parse_claim_expectations(&opts.claims.join("\n")).map_err(|e| {
-        invalid(
-            "--claim",
-            e.to_string(),
-            "write `--claim name=pattern`, e.g. `--claim environment=prod`",
-        )
-    })?;
-    let subject_patterns = PatternSet::new(
-        opts.subject_patterns
-            .iter()
-            .map(|p| p.trim())
-            .filter(|p| !p.is_empty()),
-    );
-    let too_long = |name: &str, e: crate::pattern::PatternTooLong| {
-        invalid(
-            name,
-            e.to_string(),
-            "no cloud accepts a pattern this long: shorten it",
-        )
-    };
-    subject_patterns
-        .check()
-        .map_err(|e| too_long("--subject-pattern", e))?;
-    for c in &claims {
-        crate::pattern::check_pattern(&c.pattern).map_err(|e| too_long("--claim", e))?;
-    }
-    Ok(Expectations {
-        subject_patterns,
-        claims,
-        audience: opts.audience.clone().filter(|a| !a.is_empty()),
-        issuer: opts.issuer.clone().filter(|i| !i.is_empty()),
-        consumer,
-        job_environment: opts.job_environment.clone().filter(|e| !e.is_empty()),
-    })
+    Ok(crate::plan::expectations(
+        &crate::plan::Requested {
+            subject_patterns: opts.subject_patterns.iter().map(String::as_str).collect(),
+            claims: opts.claims.iter().map(String::as_str).collect(),
+            audience: opts.audience.as_deref(),
+            issuer: opts.issuer.as_deref(),
+            provider: opts.provider.as_deref(),
+            job_environment: opts.job_environment.as_deref(),
+        },
+        diagnose::Surface::Check,
+    )?)
 }
 
 /// Where `check` gets the signing keys.
