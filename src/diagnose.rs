@@ -477,27 +477,10 @@ fn explain_form(
     ));
 }
 
-/// Claim values as the matcher sees them: each element of an array, else the text.
-fn claim_values(claims: &Claims, name: &str) -> Option<Vec<String>> {
-    match claims.get(name)? {
-        Value::Null => None,
-        Value::Array(items) => Some(
-            items
-                .iter()
-                .map(|v| {
-                    v.as_str()
-                        .map(str::to_owned)
-                        .unwrap_or_else(|| v.to_string())
-                })
-                .collect(),
-        ),
-        _ => claims.text(name).map(|v| vec![v]),
-    }
-}
-
 /// True when the claim is present and one of its values matches the expectation's pattern.
 pub fn claim_holds(claims: &Claims, expectation: &ClaimExpectation) -> bool {
-    claim_values(claims, &expectation.name)
+    claims
+        .values(&expectation.name)
         .is_some_and(|values| values.iter().any(|v| string_like(&expectation.pattern, v)))
 }
 
@@ -516,7 +499,7 @@ fn absent_reason(name: &str) -> &'static str {
 
 fn check_claims(claims: &Claims, expect: &Expectations, findings: &mut Vec<Finding>) {
     for e in &expect.claims {
-        match claim_values(claims, &e.name) {
+        match claims.values(&e.name) {
             None => findings.push(Finding::new(
                 FindingId::ClaimAbsent,
                 Severity::Error,
@@ -564,7 +547,7 @@ fn is_default_audience(aud: &str, claims: &Claims) -> bool {
 }
 
 fn check_audience(claims: &Claims, expect: &Expectations, findings: &mut Vec<Finding>) {
-    let auds = claim_values(claims, "aud").unwrap_or_default();
+    let auds = claims.values("aud").unwrap_or_default();
     let consumer_name = expect
         .consumer
         .map(Consumer::name)

@@ -7,7 +7,7 @@ mod expression;
 
 use self::expression::{Expression, Operator, Term};
 use super::document::{kind, Fields};
-use super::{claim_values, list, PolicyError, PolicyReasonId, PolicyReport, Reason};
+use super::{list, PolicyError, PolicyReasonId, PolicyReport, Reason};
 use crate::claims::Claims;
 use crate::pattern::{string_like, string_like_ignoring_case};
 use serde_json::Value;
@@ -285,7 +285,7 @@ impl Credential {
     }
 
     fn check_audience(&self, claims: &Claims, report: &mut PolicyReport) -> bool {
-        let presented = claim_values(claims.get("aud")).unwrap_or_default();
+        let presented = claims.values("aud").unwrap_or_default();
         let location = self.path("audiences");
         if let Some(aud) = presented.iter().find(|a| self.audiences.contains(a)) {
             report.reasons.push(Reason::new(

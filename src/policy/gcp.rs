@@ -6,7 +6,7 @@ mod cel;
 
 use self::cel::{Checked, Evaluated, Run};
 use super::document::Fields;
-use super::{claim_values, list, PolicyError, PolicyReasonId, PolicyReport, Reason};
+use super::{list, PolicyError, PolicyReasonId, PolicyReport, Reason};
 use crate::claims::Claims;
 use serde_json::Value;
 
@@ -205,7 +205,7 @@ impl Provider {
 
     fn check_audience(&self, claims: &Claims, report: &mut PolicyReport) -> bool {
         let expected = self.expected_audiences();
-        let presented = claim_values(claims.get("aud")).unwrap_or_default();
+        let presented = claims.values("aud").unwrap_or_default();
         let why = if self.allowed_audiences.is_empty() {
             "allowedAudiences is empty, so GCP expects the provider's own resource URL"
         } else {

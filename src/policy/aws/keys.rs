@@ -1,7 +1,7 @@
 //! How STS names the token's claims as IAM condition keys: `<issuer host and path>:<claim>`.
 
+use crate::claims::value_strings;
 use crate::claims::Claims;
-use crate::policy::claim_values;
 
 /// The token's claims as IAM condition keys.
 pub(in crate::policy) struct TokenKeys<'a> {
@@ -42,7 +42,7 @@ impl<'a> TokenKeys<'a> {
             return Lookup::NotFromToken;
         };
         if !self.prefix.is_empty() && key_prefix.eq_ignore_ascii_case(&self.prefix) {
-            return Lookup::Claim(claim_values(self.claim(claim)));
+            return Lookup::Claim(self.claim(claim).and_then(value_strings));
         }
         // Service keys (`aws:`, `sts:`, `iam:`) have a bare namespace; provider keys are a
         // host name, optionally with a path.
