@@ -5,7 +5,7 @@ use serde_json::Value;
 
 use crate::claims::Claims;
 use crate::consumer::trusted_publishing::workflow_file;
-use crate::consumer::{gcp, gcp_audience_problem, Consumer};
+use crate::consumer::{aws, gcp, gcp_audience_problem, Consumer};
 use crate::findings::{Finding, FindingId, Severity};
 use crate::pattern::{string_like, string_like_ignoring_case, PatternSet};
 use crate::snippets::{self, Snippets};
@@ -610,7 +610,7 @@ fn check_issuer(claims: &Claims, expect: &Expectations, findings: &mut Vec<Findi
             Severity::Notice,
             "Enterprise-specific issuer",
             format!("iss is `{iss}`: the enterprise `{slug}` uses a unique issuer URL; its signing keys stay on the root host"),
-            format!("register `{iss}` (not the root URL) as the OIDC provider in the cloud; AWS condition keys become `token.actions.githubusercontent.com/{slug}:sub` and `:aud`"),
+            format!("register `{iss}` (not the root URL) as the OIDC provider in the cloud; AWS condition keys become `{}:sub` and `:aud`", aws::key_prefix(iss)),
         ));
     } else if iss.starts_with("https://token.actions.")
         && iss.trim_end_matches('/').ends_with(".ghe.com")

@@ -29,7 +29,7 @@ pub(crate) fn key_prefix(issuer: &str) -> &str {
 /// The trust policy `Condition` block for a token from `issuer`: the audience exact
 /// (`StringEquals`), the subject as a `StringLike` pattern.
 pub(crate) fn snippet(issuer: &str, subject_pattern: &str, audience: &str) -> String {
-    let prefix = key_prefix(issuer).trim_end_matches('/');
+    let prefix = key_prefix(issuer);
     let condition = json!({
         "Condition": {
             "StringEquals": { format!("{prefix}:aud"): audience },
@@ -42,6 +42,85 @@ pub(crate) fn snippet(issuer: &str, subject_pattern: &str, audience: &str) -> St
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::claims::Claims;
+    use crate::diagnose::{analyze, Clock, Expectations};
+    use crate::policy;
+    use serde_json::Value;
+
+    /// The project's own AWS snippet, wrapped into a whole trust policy for the OIDC provider
+    /// of the token's issuer, is accepted by the project's own AWS evaluator: for the
+    /// github.com issuer, an enterprise slug and GHES, with and without a trailing `/`.
+    #[test]
+    fn own_snippet_is_accepted_by_own_evaluator() {
+        for (issuer, provider) in [
+            (
+                "https://token.actions.githubusercontent.com",
+                "token.actions.githubusercontent.com",
+            ),
+            (
+                "https://token.actions.githubusercontent.com/",
+                "token.actions.githubusercontent.com/",
+            ),
+            (
+                "https://token.actions.githubusercontent.com/acme",
+                "token.actions.githubusercontent.com/acme",
+            ),
+            (
+                "https://token.actions.githubusercontent.com/acme/",
+                "token.actions.githubusercontent.com/acme/",
+            ),
+            (
+                "https://ghes.example.com/_services/token",
+                "ghes.example.com/_services/token",
+            ),
+            (
+                "https://ghes.example.com/_services/token/",
+                "ghes.example.com/_services/token/",
+            ),
+        ] {
+            let claims = Claims(
+                json!({
+                    "iss": issuer,
+                    "aud": AUDIENCE,
+                    "sub": "repo:octo-org/octo-repo:ref:refs/heads/main",
+                    "repository": "octo-org/octo-repo",
+                    "repository_owner": "octo-org",
+                    "ref": "refs/heads/main",
+                })
+                .as_object()
+                .cloned()
+                .unwrap_or_default(),
+            );
+            let expect = Expectations {
+                consumer: Some(crate::consumer::Consumer::Aws),
+                ..Expectations::default()
+            };
+            let clock = Clock {
+                now: 0,
+                fresh: false,
+            };
+            let analysis = analyze(&claims, &expect, clock);
+            let snippet: Value = serde_json::from_str(&analysis.snippets.aws).unwrap();
+            let document = json!({
+                "Version": "2012-10-17",
+                "Statement": [{
+                    "Effect": "Allow",
+                    "Principal": {
+                        "Federated": format!("arn:aws:iam::111122223333:oidc-provider/{provider}"),
+                    },
+                    "Action": "sts:AssumeRoleWithWebIdentity",
+                    "Condition": snippet["Condition"],
+                }],
+            });
+            let parsed = policy::parse(&document.to_string(), None).unwrap();
+            let report = policy::evaluate(&parsed, &claims);
+            assert!(
+                report.allowed,
+                "{issuer}: {}\n{:#?}",
+                analysis.snippets.aws, report.reasons
+            );
+        }
+    }
 
     #[test]
     fn prefix_is_the_issuer_without_its_scheme() {

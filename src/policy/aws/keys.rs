@@ -2,6 +2,7 @@
 
 use crate::claims::value_strings;
 use crate::claims::Claims;
+use crate::consumer::aws::key_prefix;
 
 /// The token's claims as IAM condition keys.
 pub(in crate::policy) struct TokenKeys<'a> {
@@ -26,7 +27,7 @@ pub(in crate::policy) enum Lookup {
 impl<'a> TokenKeys<'a> {
     pub(in crate::policy) fn new(claims: &'a Claims) -> Self {
         TokenKeys {
-            prefix: issuer_prefix(claims.str("iss").unwrap_or_default()).to_owned(),
+            prefix: key_prefix(claims.str("iss").unwrap_or_default()).to_owned(),
             claims,
         }
     }
@@ -65,14 +66,6 @@ impl<'a> TokenKeys<'a> {
                 .map(|(_, value)| value)
         })
     }
-}
-
-/// The issuer without its scheme, as IAM names OIDC providers and condition keys.
-pub(in crate::policy) fn issuer_prefix(issuer: &str) -> &str {
-    issuer
-        .strip_prefix("https://")
-        .or_else(|| issuer.strip_prefix("http://"))
-        .unwrap_or(issuer)
 }
 
 #[cfg(test)]
