@@ -1,5 +1,6 @@
 //! Microsoft Entra ID (Azure) federated identity credentials: the audience they expect and the
-//! credential snippet (`az ad app federated-credential create --parameters`).
+//! credential snippet (`az ad app federated-credential create --parameters`). The credential
+//! evaluator (`policy::azure`) takes its limit from here.
 
 use serde_json::json;
 
@@ -10,6 +11,8 @@ pub(crate) const AUDIENCE: &str = "api://AzureADTokenExchange";
 /// What Entra answers for a wrong audience, as users search for it.
 pub(crate) const AUDIENCE_ERROR: &str =
     "AADSTS700212: No matching federated identity record found for presented assertion audience";
+/// Entra's limit on federated identity credentials per application.
+pub(crate) const MAX_CREDENTIALS: usize = 20;
 
 /// A federated identity credential for exactly this issuer and subject.
 pub(crate) fn snippet(issuer: &str, subject: &str, audience: &str) -> String {

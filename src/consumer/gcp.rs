@@ -145,6 +145,36 @@ mod tests {
         Claims(v.as_object().cloned().unwrap_or_default())
     }
 
+    /// The token check (which guesses `google.subject=assertion.sub`) and the provider
+    /// evaluator refuse a subject at the same length: one limit, not two that can drift.
+    #[test]
+    fn token_check_and_evaluator_share_the_subject_limit() {
+        let provider = json!({
+            "name": "projects/1/locations/global/workloadIdentityPools/p/providers/g",
+            "attributeMapping": {"google.subject": "assertion.sub"},
+            "oidc": {"issuerUri": "https://token.actions.githubusercontent.com", "allowedAudiences": ["g"]},
+            "state": "ACTIVE"
+        });
+        let provider = crate::policy::parse(&provider.to_string(), None).unwrap();
+        for len in [SUBJECT_LIMIT - 1, SUBJECT_LIMIT, SUBJECT_LIMIT + 1] {
+            let prefix = "repo:o/r:ref:refs/heads/";
+            let sub = format!("{prefix}{}", "b".repeat(len - prefix.len()));
+            let token = claims(json!({
+                "iss": "https://token.actions.githubusercontent.com",
+                "aud": "g",
+                "sub": sub,
+            }));
+            let too_long = len > SUBJECT_LIMIT;
+            assert_eq!(subject_length(&sub, true).is_some(), too_long, "{len}");
+            let report = crate::policy::evaluate(&provider, &token);
+            let refused = report
+                .reasons
+                .iter()
+                .any(|r| r.id.as_str() == "gcp-mapped-subject-too-long");
+            assert_eq!(refused, too_long, "{len}: {:?}", report.reasons);
+        }
+    }
+
     #[test]
     fn gcp_audience_format() {
         let good = "https://iam.googleapis.com/projects/123456789/locations/global/workloadIdentityPools/gh/providers/gh-actions";
