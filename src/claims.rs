@@ -115,6 +115,12 @@ impl Claims {
         self.0.get(name)?.as_str()
     }
 
+    /// A claim's values as text, as the consumers match them: each element of an array, else
+    /// the one value (see [`value_strings`]). `None` when absent or `null`.
+    pub fn values(&self, name: &str) -> Option<Vec<String>> {
+        value_strings(self.0.get(name)?)
+    }
+
     /// The `sub` claim.
     pub fn subject(&self) -> Option<&str> {
         self.str("sub")
@@ -132,6 +138,22 @@ impl Claims {
     /// All claims as one compact JSON object.
     pub fn to_json(&self) -> String {
         Value::Object(self.0.clone()).to_string()
+    }
+}
+
+/// A claim value as a list of strings: a string is one value, an array its elements, `null`
+/// none (`None`). Other scalars, and array elements that are not strings, are in their JSON
+/// form, as STS passes them. The one rule for every check and evaluator, so that a claim
+/// never matches in one place and fails in another.
+pub fn value_strings(value: &Value) -> Option<Vec<String>> {
+    let scalar = |v: &Value| match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    match value {
+        Value::Null => None,
+        Value::Array(items) => Some(items.iter().map(scalar).collect()),
+        other => Some(vec![scalar(other)]),
     }
 }
 
@@ -253,6 +275,21 @@ mod tests {
             }
         ));
         assert!(!err.to_string().contains("secretvalue"), "{err}");
+    }
+
+    #[test]
+    fn claim_values_are_one_list_rule() {
+        let c = Claims(
+            serde_json::json!({"aud": ["a", 1, true], "n": 5, "s": "x", "z": null})
+                .as_object()
+                .cloned()
+                .unwrap_or_default(),
+        );
+        assert_eq!(c.values("aud").unwrap(), ["a", "1", "true"]);
+        assert_eq!(c.values("n").unwrap(), ["5"]);
+        assert_eq!(c.values("s").unwrap(), ["x"]);
+        assert_eq!(c.values("z"), None);
+        assert_eq!(c.values("absent"), None);
     }
 
     #[test]

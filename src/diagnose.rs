@@ -4,14 +4,13 @@
 use serde_json::Value;
 
 use crate::claims::Claims;
-use crate::consumer::{gcp_audience_problem, Consumer};
+use crate::consumer::trusted_publishing::workflow_file;
+use crate::consumer::{aws, gcp, gcp_audience_problem, Consumer};
 use crate::findings::{Finding, FindingId, Severity};
 use crate::pattern::{string_like, string_like_ignoring_case, PatternSet};
 use crate::snippets::{self, Snippets};
 use crate::subject::{self, classify, Context, SubjectForm};
 
-/// GCP's limit on a mapped `google.subject`.
-pub const GCP_SUBJECT_LIMIT: usize = 127;
 /// Tolerance for clock differences, as the clouds allow.
 const LEEWAY: i64 = 60;
 
@@ -235,7 +234,10 @@ pub fn analyze(claims: &Claims, expect: &Expectations, clock: Clock) -> Analysis
     check_issuer(&claims, expect, &mut findings);
     check_workflows(&claims, expect, &mut findings);
     check_time(&claims, clock, &mut findings);
-    check_gcp_length(&sub, expect, &mut findings);
+    findings.extend(gcp::subject_length(
+        &sub,
+        expect.consumer == Some(Consumer::Gcp),
+    ));
     let suggestions = if sub.is_empty() {
         Vec::new()
     } else {
@@ -477,27 +479,10 @@ fn explain_form(
     ));
 }
 
-/// Claim values as the matcher sees them: each element of an array, else the text.
-fn claim_values(claims: &Claims, name: &str) -> Option<Vec<String>> {
-    match claims.get(name)? {
-        Value::Null => None,
-        Value::Array(items) => Some(
-            items
-                .iter()
-                .map(|v| {
-                    v.as_str()
-                        .map(str::to_owned)
-                        .unwrap_or_else(|| v.to_string())
-                })
-                .collect(),
-        ),
-        _ => claims.text(name).map(|v| vec![v]),
-    }
-}
-
 /// True when the claim is present and one of its values matches the expectation's pattern.
 pub fn claim_holds(claims: &Claims, expectation: &ClaimExpectation) -> bool {
-    claim_values(claims, &expectation.name)
+    claims
+        .values(&expectation.name)
         .is_some_and(|values| values.iter().any(|v| string_like(&expectation.pattern, v)))
 }
 
@@ -516,7 +501,7 @@ fn absent_reason(name: &str) -> &'static str {
 
 fn check_claims(claims: &Claims, expect: &Expectations, findings: &mut Vec<Finding>) {
     for e in &expect.claims {
-        match claim_values(claims, &e.name) {
+        match claims.values(&e.name) {
             None => findings.push(Finding::new(
                 FindingId::ClaimAbsent,
                 Severity::Error,
@@ -564,7 +549,7 @@ fn is_default_audience(aud: &str, claims: &Claims) -> bool {
 }
 
 fn check_audience(claims: &Claims, expect: &Expectations, findings: &mut Vec<Finding>) {
-    let auds = claim_values(claims, "aud").unwrap_or_default();
+    let auds = claims.values("aud").unwrap_or_default();
     let consumer_name = expect
         .consumer
         .map(Consumer::name)
@@ -625,7 +610,7 @@ fn check_issuer(claims: &Claims, expect: &Expectations, findings: &mut Vec<Findi
             Severity::Notice,
             "Enterprise-specific issuer",
             format!("iss is `{iss}`: the enterprise `{slug}` uses a unique issuer URL; its signing keys stay on the root host"),
-            format!("register `{iss}` (not the root URL) as the OIDC provider in the cloud; AWS condition keys become `token.actions.githubusercontent.com/{slug}:sub` and `:aud`"),
+            format!("register `{iss}` (not the root URL) as the OIDC provider in the cloud; AWS condition keys become `{}:sub` and `:aud`", aws::key_prefix(iss)),
         ));
     } else if iss.starts_with("https://token.actions.")
         && iss.trim_end_matches('/').ends_with(".ghe.com")
@@ -680,12 +665,6 @@ fn check_issuer(claims: &Claims, expect: &Expectations, findings: &mut Vec<Findi
     }
 }
 
-/// The workflow file name from a `workflow_ref` (`o/r/.github/workflows/deploy.yml@refs/heads/main`).
-fn workflow_file(workflow_ref: &str) -> &str {
-    let path = workflow_ref.split('@').next().unwrap_or(workflow_ref);
-    path.rsplit('/').next().unwrap_or(path)
-}
-
 fn check_workflows(claims: &Claims, expect: &Expectations, findings: &mut Vec<Finding>) {
     let (Some(top), Some(job)) = (claims.str("workflow_ref"), claims.str("job_workflow_ref"))
     else {
@@ -704,20 +683,8 @@ fn check_workflows(claims: &Claims, expect: &Expectations, findings: &mut Vec<Fi
             ),
         ));
     }
-    if let Some(registry) = registry {
-        findings.push(Finding::new(
-            FindingId::TrustedPublisherClaims,
-            Severity::Notice,
-            "What the registry matches",
-            format!(
-                "{} matches repository `{}`, workflow file `{}` and environment `{}`",
-                registry.name(),
-                claims.str("repository").unwrap_or_default(),
-                workflow_file(top),
-                claims.str("environment").unwrap_or("(none)")
-            ),
-            "the trusted publisher must name exactly this workflow file (renamed files do not match) and, if it requires one, this environment",
-        ));
+    if let Some(finding) = registry.and_then(|r| r.publisher_claims(claims)) {
+        findings.push(finding);
     }
 }
 
@@ -789,23 +756,6 @@ fn check_time(claims: &Claims, clock: Clock, findings: &mut Vec<Finding>) {
             ));
         }
     }
-}
-
-fn check_gcp_length(sub: &str, expect: &Expectations, findings: &mut Vec<Finding>) {
-    if sub.len() <= GCP_SUBJECT_LIMIT {
-        return;
-    }
-    let gcp = expect.consumer == Some(Consumer::Gcp);
-    findings.push(Finding::new(
-        FindingId::GcpSubjectTooLong,
-        if gcp { Severity::Error } else { Severity::Warning },
-        "Subject too long for GCP",
-        format!(
-            "sub is {} bytes; GCP refuses a mapped google.subject over {GCP_SUBJECT_LIMIT} bytes (`The size of mapped attribute google.subject exceeds the 127 bytes limit`)",
-            sub.len()
-        ),
-        "map `google.subject` to something shorter, e.g. `assertion.repository_id + ':' + assertion.ref`, if the token goes to GCP",
-    ));
 }
 
 fn list(patterns: &[String]) -> String {

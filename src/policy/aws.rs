@@ -6,10 +6,11 @@ mod condition;
 mod keys;
 
 use self::condition::Condition;
-use self::keys::{issuer_prefix, TokenKeys};
+use self::keys::TokenKeys;
 use super::document::Fields;
 use super::{list, PolicyError, PolicyReasonId, PolicyReport, Reason};
 use crate::claims::Claims;
+use crate::consumer::aws::key_prefix;
 use crate::pattern::string_like_ignoring_case;
 use serde_json::Value;
 
@@ -206,7 +207,7 @@ impl Statement {
 
     fn principal_applies(&self, claims: &Claims, report: &mut PolicyReport) -> bool {
         let issuer = claims.str("iss").unwrap_or_default();
-        let provider = issuer_prefix(issuer);
+        let provider = key_prefix(issuer);
         let p = &self.principals;
         let named = p.any
             || p.federated

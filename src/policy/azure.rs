@@ -7,8 +7,9 @@ mod expression;
 
 use self::expression::{Expression, Operator, Term};
 use super::document::{kind, Fields};
-use super::{claim_values, list, PolicyError, PolicyReasonId, PolicyReport, Reason};
+use super::{list, PolicyError, PolicyReasonId, PolicyReport, Reason};
 use crate::claims::Claims;
+use crate::consumer::azure::MAX_CREDENTIALS;
 use crate::pattern::{string_like, string_like_ignoring_case};
 use serde_json::Value;
 
@@ -16,9 +17,6 @@ use serde_json::Value;
 pub(super) const EXPRESSION_HINT: &str = "write terms as `claims['sub'] matches 'pattern'` or \
     `claims['job_workflow_ref'] eq 'value'`, joined by `and`, with single-quoted strings; GitHub \
     flexible credentials can only use `sub` and `job_workflow_ref`";
-
-/// Entra's limit on federated identity credentials per application.
-const MAX_CREDENTIALS: usize = 20;
 
 /// What a credential matches the token's subject with.
 #[derive(Debug)]
@@ -285,7 +283,7 @@ impl Credential {
     }
 
     fn check_audience(&self, claims: &Claims, report: &mut PolicyReport) -> bool {
-        let presented = claim_values(claims.get("aud")).unwrap_or_default();
+        let presented = claims.values("aud").unwrap_or_default();
         let location = self.path("audiences");
         if let Some(aud) = presented.iter().find(|a| self.audiences.contains(a)) {
             report.reasons.push(Reason::new(

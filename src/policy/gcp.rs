@@ -6,24 +6,12 @@ mod cel;
 
 use self::cel::{Checked, Evaluated, Run};
 use super::document::Fields;
-use super::{claim_values, list, PolicyError, PolicyReasonId, PolicyReport, Reason};
+use super::{list, PolicyError, PolicyReasonId, PolicyReport, Reason};
 use crate::claims::Claims;
+use crate::consumer::gcp::{
+    MAX_ATTRIBUTE_NAME, MAX_CONDITION, MAX_CUSTOM_ATTRIBUTES, MAX_MAPPING, SUBJECT_LIMIT,
+};
 use serde_json::Value;
-
-/// GCP's limit on `attributeCondition`, in characters.
-const MAX_CONDITION: usize = 4096;
-
-/// GCP's limit on one attribute mapping expression, in characters.
-const MAX_MAPPING: usize = 2048;
-
-/// GCP's limit on custom (`attribute.*`) attributes.
-const MAX_CUSTOM_ATTRIBUTES: usize = 50;
-
-/// GCP's limit on a custom attribute's name, in characters.
-const MAX_ATTRIBUTE_NAME: usize = 100;
-
-/// GCP's limit on the mapped `google.subject`, in bytes.
-const MAX_SUBJECT_BYTES: usize = 127;
 
 /// One `attributeMapping` entry.
 #[derive(Debug)]
@@ -205,7 +193,7 @@ impl Provider {
 
     fn check_audience(&self, claims: &Claims, report: &mut PolicyReport) -> bool {
         let expected = self.expected_audiences();
-        let presented = claim_values(claims.get("aud")).unwrap_or_default();
+        let presented = claims.values("aud").unwrap_or_default();
         let why = if self.allowed_audiences.is_empty() {
             "allowedAudiences is empty, so GCP expects the provider's own resource URL"
         } else {
@@ -356,11 +344,11 @@ fn check_subject(subject: Option<&Evaluated>, report: &mut PolicyReport) -> bool
             "google.subject is not mapped (or its expression failed); GCP needs it".to_owned(),
             "map `google.subject` to `assertion.sub`",
         ),
-        Some(Evaluated::String(s)) if s.len() > MAX_SUBJECT_BYTES => (
+        Some(Evaluated::String(s)) if s.len() > SUBJECT_LIMIT => (
             PolicyReasonId::GcpMappedSubjectTooLong,
             format!(
-                "The size of mapped attribute google.subject exceeds the 127 bytes limit: \
-                 `{s}` is {} bytes",
+                "The size of mapped attribute google.subject exceeds the {SUBJECT_LIMIT} bytes \
+                 limit: `{s}` is {} bytes",
                 s.len()
             ),
             "map google.subject to something shorter, e.g. `assertion.sub` without a prefix, \

@@ -350,20 +350,6 @@ fn list(values: &[String]) -> String {
     format!("[{}]", quoted.join(", "))
 }
 
-/// A claim's values as strings: a string is one value, an array its elements, `null` or an
-/// absent claim none (`None`). Non-string scalars are in their JSON form, as STS passes them.
-fn claim_values(value: Option<&Value>) -> Option<Vec<String>> {
-    let scalar = |v: &Value| match v {
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
-    };
-    match value? {
-        Value::Null => None,
-        Value::Array(items) => Some(items.iter().map(scalar).collect()),
-        other => Some(vec![scalar(other)]),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -459,15 +445,8 @@ mod tests {
     }
 
     #[test]
-    fn list_and_claim_values() {
+    fn list_quotes_each_value() {
         assert_eq!(list(&["a".into(), "b".into()]), "[`a`, `b`]");
-        let json = serde_json::json!(["x", 1, true]);
-        assert_eq!(
-            claim_values(Some(&json)),
-            Some(vec!["x".into(), "1".into(), "true".into()])
-        );
-        assert_eq!(claim_values(Some(&Value::Null)), None);
-        assert_eq!(claim_values(None), None);
     }
 }
 

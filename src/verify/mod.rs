@@ -466,17 +466,12 @@ fn check_times(claims: &Claims, now: i64, leeway: i64) -> Result<(), VerifyError
 }
 
 fn audiences(claims: &Claims) -> Vec<String> {
-    match claims.get("aud") {
-        Some(Value::String(aud)) => vec![shown(aud)],
-        Some(Value::Array(items)) => items
-            .iter()
-            .map(|v| match v {
-                Value::String(s) => shown(s),
-                other => shown(&other.to_string()),
-            })
-            .collect(),
-        _ => Vec::new(),
-    }
+    claims
+        .values("aud")
+        .unwrap_or_default()
+        .iter()
+        .map(|aud| shown(aud))
+        .collect()
 }
 
 fn seconds(secs: i64) -> Duration {

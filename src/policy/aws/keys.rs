@@ -1,7 +1,8 @@
 //! How STS names the token's claims as IAM condition keys: `<issuer host and path>:<claim>`.
 
+use crate::claims::value_strings;
 use crate::claims::Claims;
-use crate::policy::claim_values;
+use crate::consumer::aws::key_prefix;
 
 /// The token's claims as IAM condition keys.
 pub(in crate::policy) struct TokenKeys<'a> {
@@ -26,7 +27,7 @@ pub(in crate::policy) enum Lookup {
 impl<'a> TokenKeys<'a> {
     pub(in crate::policy) fn new(claims: &'a Claims) -> Self {
         TokenKeys {
-            prefix: issuer_prefix(claims.str("iss").unwrap_or_default()).to_owned(),
+            prefix: key_prefix(claims.str("iss").unwrap_or_default()).to_owned(),
             claims,
         }
     }
@@ -42,7 +43,7 @@ impl<'a> TokenKeys<'a> {
             return Lookup::NotFromToken;
         };
         if !self.prefix.is_empty() && key_prefix.eq_ignore_ascii_case(&self.prefix) {
-            return Lookup::Claim(claim_values(self.claim(claim)));
+            return Lookup::Claim(self.claim(claim).and_then(value_strings));
         }
         // Service keys (`aws:`, `sts:`, `iam:`) have a bare namespace; provider keys are a
         // host name, optionally with a path.
@@ -65,14 +66,6 @@ impl<'a> TokenKeys<'a> {
                 .map(|(_, value)| value)
         })
     }
-}
-
-/// The issuer without its scheme, as IAM names OIDC providers and condition keys.
-pub(in crate::policy) fn issuer_prefix(issuer: &str) -> &str {
-    issuer
-        .strip_prefix("https://")
-        .or_else(|| issuer.strip_prefix("http://"))
-        .unwrap_or(issuer)
 }
 
 #[cfg(test)]

@@ -1,0 +1,248 @@
+//! Google Cloud workload identity federation: its audience (the provider's resource URL),
+//! its limits, the attribute mapping and condition snippet, and the subject-length check. The
+//! provider evaluator (`policy::gcp`) takes its limits from here.
+
+use crate::claims::Claims;
+use crate::findings::{Finding, FindingId, Severity};
+
+/// How hints name it.
+pub(crate) const NAME: &str = "Google Cloud STS";
+/// What Google Cloud STS answers for a wrong audience, as users search for it.
+pub(crate) const AUDIENCE_ERROR: &str = "The audience in JWT does not match the expected values.";
+
+/// The limit on the mapped `google.subject`, in bytes.
+pub(crate) const SUBJECT_LIMIT: usize = 127;
+/// The limit on `attributeCondition`, in characters.
+pub(crate) const MAX_CONDITION: usize = 4096;
+/// The limit on one attribute mapping expression, in characters.
+pub(crate) const MAX_MAPPING: usize = 2048;
+/// The limit on custom (`attribute.*`) attributes.
+pub(crate) const MAX_CUSTOM_ATTRIBUTES: usize = 50;
+/// The limit on a custom attribute's name, in characters.
+pub(crate) const MAX_ATTRIBUTE_NAME: usize = 100;
+
+/// The `gcp-subject-too-long` finding when `sub` is over [`SUBJECT_LIMIT`]: the check guesses
+/// the usual `google.subject=assertion.sub`. An error when the token goes to GCP, else a
+/// warning.
+pub(crate) fn subject_length(sub: &str, for_gcp: bool) -> Option<Finding> {
+    if sub.len() <= SUBJECT_LIMIT {
+        return None;
+    }
+    Some(Finding::new(
+        FindingId::GcpSubjectTooLong,
+        if for_gcp { Severity::Error } else { Severity::Warning },
+        "Subject too long for GCP",
+        format!(
+            "sub is {} bytes; GCP refuses a mapped google.subject over {SUBJECT_LIMIT} bytes (`The size of mapped attribute google.subject exceeds the {SUBJECT_LIMIT} bytes limit`)",
+            sub.len()
+        ),
+        "map `google.subject` to something shorter, e.g. `assertion.repository_id + ':' + assertion.ref`, if the token goes to GCP",
+    ))
+}
+
+/// What is wrong with a GCP audience, if anything. The valid form is
+/// `https://iam.googleapis.com/projects/NUMBER/locations/global/workloadIdentityPools/POOL/providers/PROVIDER`
+/// (google-github-actions/auth's default).
+pub(crate) fn audience_problem(audience: &str) -> Option<String> {
+    let path = audience
+        .strip_prefix("https://iam.googleapis.com/")
+        .or_else(|| audience.strip_prefix("//iam.googleapis.com/"));
+    let Some(path) = path else {
+        return Some(if audience.starts_with("projects/") {
+            format!("it lacks the `https://iam.googleapis.com/` prefix: use `https://iam.googleapis.com/{audience}`")
+        } else {
+            "it is not a workload identity provider URL (`https://iam.googleapis.com/projects/NUMBER/locations/global/workloadIdentityPools/POOL/providers/PROVIDER`)".to_owned()
+        });
+    };
+    let parts: Vec<&str> = path.split('/').collect();
+    match parts.as_slice() {
+        ["projects", project, "locations", _location, "workloadIdentityPools", pool, "providers", provider]
+            if !pool.is_empty() && !provider.is_empty() =>
+        {
+            if project.is_empty() || !project.chars().all(|c| c.is_ascii_digit()) {
+                Some(format!(
+                    "it names the project `{project}` by ID; workload identity needs the project NUMBER (`gcloud projects describe {project} --format='value(projectNumber)'`)"
+                ))
+            } else {
+                None
+            }
+        }
+        _ if !path.contains("/providers/") || path.ends_with("/providers/") => Some(
+            "it does not end in `/providers/PROVIDER`: the audience names the provider, not only the pool".to_owned(),
+        ),
+        _ => Some(
+            "it is not of the form `projects/NUMBER/locations/global/workloadIdentityPools/POOL/providers/PROVIDER`".to_owned(),
+        ),
+    }
+}
+
+/// A CEL string literal: `\\` and `'` escaped, and control characters written as escapes,
+/// since a single-quoted CEL string cannot hold a raw line break.
+fn cel_string(value: &str) -> String {
+    let mut out = String::with_capacity(value.len() + 2);
+    out.push('\'');
+    for c in value.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\'' => out.push_str("\\'"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if (c as u32) < 0x20 || c == '\u{7f}' => {
+                out.push_str(&format!("\\x{:02x}", c as u32))
+            }
+            c if c.is_control() => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('\'');
+    out
+}
+
+/// Text for the inside of a double-quoted shell argument: the snippet is pasted into a shell,
+/// and claim values (a branch may be named `$(...)` or hold backticks) must not expand there.
+fn shell_double_quote(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '\\' | '"' | '$' | '`') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// The provider's attribute mapping and a condition pinning this token's repository and
+/// environment (or ref), as `gcloud iam workload-identity-pools providers create-oidc` flags.
+pub(crate) fn snippet(claims: &Claims) -> String {
+    let mut conditions = Vec::new();
+    for name in ["repository_owner", "repository"] {
+        if let Some(v) = claims.str(name) {
+            conditions.push(format!("assertion.{name} == {}", cel_string(v)));
+        }
+    }
+    match claims.str("environment") {
+        Some(env) => conditions.push(format!("assertion.environment == {}", cel_string(env))),
+        None => {
+            if let Some(r) = claims.str("ref") {
+                conditions.push(format!("assertion.ref == {}", cel_string(r)));
+            }
+        }
+    }
+    let mapping = "google.subject=assertion.sub,attribute.repository=assertion.repository,attribute.repository_owner=assertion.repository_owner,attribute.ref=assertion.ref,attribute.environment=assertion.environment";
+    format!(
+        "--attribute-mapping=\"{mapping}\"\n--attribute-condition=\"{}\"",
+        shell_double_quote(&conditions.join(" && "))
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn claims(v: serde_json::Value) -> Claims {
+        Claims(v.as_object().cloned().unwrap_or_default())
+    }
+
+    /// The token check (which guesses `google.subject=assertion.sub`) and the provider
+    /// evaluator refuse a subject at the same length: one limit, not two that can drift.
+    #[test]
+    fn token_check_and_evaluator_share_the_subject_limit() {
+        let provider = json!({
+            "name": "projects/1/locations/global/workloadIdentityPools/p/providers/g",
+            "attributeMapping": {"google.subject": "assertion.sub"},
+            "oidc": {"issuerUri": "https://token.actions.githubusercontent.com", "allowedAudiences": ["g"]},
+            "state": "ACTIVE"
+        });
+        let provider = crate::policy::parse(&provider.to_string(), None).unwrap();
+        for len in [SUBJECT_LIMIT - 1, SUBJECT_LIMIT, SUBJECT_LIMIT + 1] {
+            let prefix = "repo:o/r:ref:refs/heads/";
+            let sub = format!("{prefix}{}", "b".repeat(len - prefix.len()));
+            let token = claims(json!({
+                "iss": "https://token.actions.githubusercontent.com",
+                "aud": "g",
+                "sub": sub,
+            }));
+            let too_long = len > SUBJECT_LIMIT;
+            assert_eq!(subject_length(&sub, true).is_some(), too_long, "{len}");
+            let report = crate::policy::evaluate(&provider, &token);
+            let refused = report
+                .reasons
+                .iter()
+                .any(|r| r.id.as_str() == "gcp-mapped-subject-too-long");
+            assert_eq!(refused, too_long, "{len}: {:?}", report.reasons);
+        }
+    }
+
+    #[test]
+    fn gcp_audience_format() {
+        let good = "https://iam.googleapis.com/projects/123456789/locations/global/workloadIdentityPools/gh/providers/gh-actions";
+        assert_eq!(audience_problem(good), None);
+        assert_eq!(audience_problem(&good.replace("https:", "")), None);
+        let cases = [
+            (good.replace("123456789", "my-project"), "project NUMBER"),
+            (
+                good.replace("https://iam.googleapis.com/", ""),
+                "lacks the `https://iam.googleapis.com/` prefix",
+            ),
+            (
+                good.replace("/providers/gh-actions", ""),
+                "/providers/PROVIDER",
+            ),
+            (
+                "sts.amazonaws.com".to_owned(),
+                "not a workload identity provider URL",
+            ),
+        ];
+        for (aud, want) in cases {
+            let problem = audience_problem(&aud).unwrap_or_default();
+            assert!(problem.contains(want), "{aud}: {problem}");
+        }
+    }
+
+    /// What bash makes of the text between the double quotes of `--flag="..."`.
+    fn shell_double_quoted(text: &str) -> String {
+        let mut out = String::new();
+        let mut chars = text.chars().peekable();
+        while let Some(c) = chars.next() {
+            match (c, chars.peek()) {
+                ('\\', Some(&n)) if matches!(n, '$' | '`' | '"' | '\\' | '\n') => {
+                    out.push(n);
+                    chars.next();
+                }
+                ('$' | '`', _) => panic!("unescaped {c} would expand in the shell: {text}"),
+                _ => out.push(c),
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn gcp_snippet_survives_the_shell_and_cel() {
+        // Git allows `$`, `(`, `)` and backticks in branch names: pasted into a shell, the
+        // snippet must not run them, and the CEL literal must hold the ref exactly.
+        let hostile = "refs/heads/a$(touch pwned)`id`\\'\"\n\r\u{1}";
+        let c = claims(json!({"repository_owner": "o", "repository": "o/r", "ref": hostile}));
+        let gcp = snippet(&c);
+        assert_eq!(gcp.lines().count(), 2, "{gcp}");
+        let condition = gcp
+            .lines()
+            .nth(1)
+            .and_then(|l| l.strip_prefix("--attribute-condition=\""))
+            .and_then(|l| l.strip_suffix('"'))
+            .unwrap();
+        let cel = shell_double_quoted(condition);
+        assert_eq!(
+            cel,
+            format!(
+                "assertion.repository_owner == 'o' && assertion.repository == 'o/r' && assertion.ref == {}",
+                cel_string(hostile)
+            )
+        );
+        assert_eq!(
+            cel_string(hostile),
+            r#"'refs/heads/a$(touch pwned)`id`\\\'"\n\r\x01'"#
+        );
+    }
+}
