@@ -6,30 +6,9 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use thiserror::Error;
-
 use crate::diagnose::Expectations;
 use crate::request::RetryPolicy;
 use crate::secret::Secret;
-
-/// The action's inputs, as `action.yml` declares them (a test keeps the two equal). Any other
-/// `INPUT_*` variable is a misspelt input, refused rather than ignored: ignoring it would
-/// drop the check it was meant to carry and pass the step.
-pub const INPUTS: &[&str] = &[
-    "audience",
-    "subject-pattern",
-    "fail-on-mismatch",
-    "provider",
-    "claims",
-    "issuer",
-    "job-environment",
-    "verify-signature",
-    "trust-policy",
-    "trust-policy-format",
-    "summary",
-    "timeout",
-    "max-attempts",
-];
 
 /// `with:` keys that a `uses: docker://` step gives to the runner itself (the container's
 /// arguments and entrypoint), which the runner may pass on as `INPUT_*` too: not typos.
@@ -188,83 +167,8 @@ fn edit_distance(a: &str, b: &str) -> usize {
     row[b.len()]
 }
 
-/// An input value that cannot be used.
-#[derive(Debug, Error, PartialEq, Eq)]
-pub enum InputError {
-    /// A boolean input holds something other than true or false.
-    #[error("input `{name}` must be `true` or `false`, got `{value}`")]
-    NotBoolean {
-        /// The input.
-        name: String,
-        /// What it held.
-        value: String,
-    },
-    /// A numeric input is not a number in range.
-    #[error("input `{name}` must be {expected}, got `{value}`")]
-    OutOfRange {
-        /// The input.
-        name: String,
-        /// What it held.
-        value: String,
-        /// What is allowed.
-        expected: &'static str,
-    },
-    /// An `INPUT_*` variable that is not an input of the action (a misspelling).
-    #[error("input `{name}` (variable `{variable}`) is not an input of oidc-preflight{}", suggestion.map(|s| format!(": did you mean `{s}`?")).unwrap_or_default())]
-    Unknown {
-        /// The input as the workflow spelt it (lower-cased, as the runner upper-cases it).
-        name: String,
-        /// The variable it arrived in.
-        variable: String,
-        /// The input it most likely meant.
-        suggestion: Option<&'static str>,
-    },
-    /// An input whose name or value is not valid UTF-8.
-    #[error("input `{name}` is not valid UTF-8, so it cannot be read")]
-    NotUnicode {
-        /// The input (invalid bytes shown as U+FFFD).
-        name: String,
-    },
-    /// Any other unusable input, with its own hint.
-    #[error("input `{name}` is invalid: {reason}")]
-    Invalid {
-        /// The input.
-        name: String,
-        /// What is wrong.
-        reason: String,
-        /// What to change.
-        hint: String,
-    },
-}
-
-impl InputError {
-    /// What to change.
-    pub fn hint(&self) -> String {
-        match self {
-            InputError::Invalid { hint, .. } => hint.clone(),
-            InputError::NotBoolean { name, .. } => {
-                format!(
-                    "write `{name}: \"true\"` or `{name}: \"false\"` in the step's `with:` block"
-                )
-            }
-            InputError::OutOfRange { name, expected, .. } => {
-                format!("set `{name}` to {expected}, or remove it to use the default")
-            }
-            InputError::Unknown {
-                name, suggestion, ..
-            } => match suggestion {
-                Some(s) => format!("rename `{name}` to `{s}` in the step's `with:` block"),
-                None => format!(
-                    "remove `{name}` from the step's `with:` block (or the `INPUT_` variable from `env:`); the inputs are: {}",
-                    INPUTS.join(", ")
-                ),
-            },
-            InputError::NotUnicode { name } => format!(
-                "write `{name}` as UTF-8 text; the check it carries cannot run otherwise"
-            ),
-        }
-    }
-}
+pub use crate::diagnose::RunFacts;
+pub use crate::plan::{InputError, INPUTS};
 
 /// Everything the action needs, resolved from the environment.
 #[derive(Debug, Clone)]
@@ -368,19 +272,6 @@ impl ActionConfig {
                     .is_some_and(|v| v.eq_ignore_ascii_case("true")),
         })
     }
-}
-
-/// What the runner's variables say about the run.
-#[derive(Debug, Clone, Default)]
-pub struct RunFacts {
-    /// `GITHUB_EVENT_PATH`: the event payload.
-    pub event_path: Option<PathBuf>,
-    /// `GITHUB_ACTOR`.
-    pub actor: Option<String>,
-    /// `GITHUB_EVENT_NAME`.
-    pub event_name: Option<String>,
-    /// `ACT=true`: a local run with nektos/act.
-    pub act: bool,
 }
 
 /// The checks requested by the inputs, validated by the builder `check` shares.

@@ -1,86 +1,24 @@
 //! The analysis: checks the claims against what the user expects and explains every mismatch
 //! as a [`Finding`]. Pure: the clock and the expectations are passed in.
 
+use std::path::PathBuf;
+
 use serde_json::Value;
 
 use crate::claims::Claims;
 use crate::consumer::trusted_publishing::workflow_file;
 use crate::consumer::{aws, gcp, gcp_audience_problem, Consumer};
 use crate::findings::{Finding, FindingId, Severity};
-use crate::pattern::{string_like, string_like_ignoring_case, PatternSet};
+use crate::pattern::{string_like, string_like_ignoring_case};
 use crate::snippets::{self, Snippets};
 use crate::subject::{self, classify, Context, SubjectForm};
 
+pub use crate::plan::{
+    parse_claim_expectations, BadClaimExpectation, ClaimExpectation, Expectations, Surface,
+};
+
 /// Tolerance for clock differences, as the clouds allow.
 const LEEWAY: i64 = 60;
-
-/// One `name=pattern` line of the `claims` input.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ClaimExpectation {
-    /// The claim's name, e.g. `environment`.
-    pub name: String,
-    /// A `StringLike` pattern its value must match.
-    pub pattern: String,
-}
-
-/// A `claims` line without `=`.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("claim expectation `{0}` is not of the form `name=pattern`")]
-pub struct BadClaimExpectation(pub String);
-
-/// Parses the `claims` input: one `name=pattern` per line, blank lines ignored.
-pub fn parse_claim_expectations(text: &str) -> Result<Vec<ClaimExpectation>, BadClaimExpectation> {
-    text.lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .map(|line| match line.split_once('=') {
-            Some((name, pattern)) if !name.trim().is_empty() => Ok(ClaimExpectation {
-                name: name.trim().to_owned(),
-                pattern: pattern.trim().to_owned(),
-            }),
-            _ => Err(BadClaimExpectation(line.to_owned())),
-        })
-        .collect()
-}
-
-/// What the user expects of the token.
-#[derive(Debug, Clone, Default)]
-pub struct Expectations {
-    /// `subject-pattern`: any must match.
-    pub subject_patterns: PatternSet,
-    /// `claims`: all must hold.
-    pub claims: Vec<ClaimExpectation>,
-    /// `audience`: the audience requested (or, offline, expected).
-    pub audience: Option<String>,
-    /// `issuer`: the issuer the consumer is configured with.
-    pub issuer: Option<String>,
-    /// `provider`: who will consume the token.
-    pub consumer: Option<Consumer>,
-    /// `job-environment`: predict the token of a job with this environment.
-    pub job_environment: Option<String>,
-}
-
-impl Expectations {
-    /// Whether any check was asked for: a subject pattern, a claim, an audience, an issuer, a
-    /// provider or a job environment. (Trust policies are counted by [`crate::trust::apply`].)
-    pub fn requests_a_check(&self) -> bool {
-        !self.subject_patterns.is_empty()
-            || !self.claims.is_empty()
-            || self.audience.is_some()
-            || self.issuer.is_some()
-            || self.consumer.is_some()
-            || self.job_environment.is_some()
-    }
-
-    /// The audience the consumer will accept: the explicit one, else the consumer's default.
-    pub fn expected_audience(&self) -> Option<String> {
-        self.audience.clone().or_else(|| {
-            self.consumer
-                .and_then(Consumer::default_audience)
-                .map(str::to_owned)
-        })
-    }
-}
 
 /// When the analysis runs.
 #[derive(Debug, Clone, Copy)]
@@ -109,7 +47,7 @@ pub struct Analysis {
     /// The signature check's result in words, when it ran.
     pub signature: Option<String>,
     /// The trust policy documents' verdicts, when any were given.
-    pub policies: Vec<crate::trust::PolicyOutcome>,
+    pub policies: Vec<crate::policy::PolicyOutcome>,
     /// Whether the user asked for any check (see [`Expectations::requests_a_check`]; a trust
     /// policy counts too). Without one, a clean run has proved nothing.
     pub checks_requested: bool,
@@ -766,10 +704,23 @@ fn list(patterns: &[String]) -> String {
         .join(", ")
 }
 
+/// What the runner's variables say about the run.
+#[derive(Debug, Clone, Default)]
+pub struct RunFacts {
+    /// `GITHUB_EVENT_PATH`: the event payload.
+    pub event_path: Option<PathBuf>,
+    /// `GITHUB_ACTOR`.
+    pub actor: Option<String>,
+    /// `GITHUB_EVENT_NAME`.
+    pub event_name: Option<String>,
+    /// `ACT=true`: a local run with nektos/act.
+    pub act: bool,
+}
+
 /// Why the runner gave no token request variables: a fork pull request, Dependabot, a local
 /// `act` run, or (most often) a missing `id-token: write` permission. `event` is the parsed
 /// `GITHUB_EVENT_PATH` payload, if readable.
-pub fn no_token(facts: &crate::config::RunFacts, event: Option<&Value>) -> Finding {
+pub fn no_token(facts: &RunFacts, event: Option<&Value>) -> Finding {
     let permission_yaml = "\n\n    permissions:\n      id-token: write\n      contents: read\n\nA `permissions:` block replaces the defaults, so list every permission the job needs.";
     let fork = event
         .and_then(|e| e.pointer("/pull_request/head/repo/fork"))
@@ -808,15 +759,6 @@ pub fn no_token(facts: &crate::config::RunFacts, event: Option<&Value>) -> Findi
             format!("grant the job permission to request the token:{permission_yaml} Pull requests from forks never get an OIDC token, even with `id-token: write`; neither do Dependabot runs nor local runs with `act`."),
         )
     }
-}
-
-/// Where a signature check ran, for the hints: the action or `check`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Surface {
-    /// The action (inputs `issuer`, `verify-signature`).
-    Action,
-    /// `oidc-preflight check` (flags `--issuer`, `--jwks`, `--no-verify`).
-    Check,
 }
 
 /// The signature check as a finding: `None` only when the token verified, or when the
@@ -915,6 +857,7 @@ pub fn signature_finding(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::pattern::PatternSet;
 
     #[test]
     fn default_audience_is_exactly_the_owner_url() {

@@ -3,9 +3,9 @@
 use thiserror::Error;
 
 use crate::claims::MalformedToken;
-use crate::config::InputError;
 use crate::findings::Finding;
 use crate::outputs::OutputError;
+use crate::plan::InputError;
 use crate::request::RequestError;
 
 /// How the process ends. The numbers are part of the interface (README, "Exit codes").

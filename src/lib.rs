@@ -15,6 +15,27 @@
 //! # Ok(())
 //! # }
 //! ```
+//!
+//! # Layers
+//!
+//! A module may use only modules of lower layers (`tests/integration/layers.rs` reads the
+//! sources and fails on any other `crate::` use, so there are no import cycles):
+//!
+//! | layer | modules | what they are |
+//! |---|---|---|
+//! | 0 | `random`, `secret`, `files`, `pattern`, `claims` | primitives: no other module |
+//! | 1 | `commands`, `outputs`, `subject`, `request` | workflow commands, output files, `sub` forms, HTTP |
+//! | 2 | `findings`, `verify` | the finding model; signature verification |
+//! | 3 | `consumer` | one module per consumer: audiences, limits, snippets, rules |
+//! | 4 | `policy`, `plan` | trust document evaluators; what the user asked to check |
+//! | 5 | `snippets` | ready-to-paste policy fragments |
+//! | 6 | `diagnose` | the checks, producing the analysis |
+//! | 7 | `trust`, `report`, `summary` | trust documents into findings; the log and summary sinks |
+//! | 8 | `config` | the environment snapshot and the action's configuration |
+//! | 9 | `error` | the error every path reports |
+//! | 10 | `action`, `cli` | the action; the command line's definition |
+//! | 11 | `offline` | `check` and `predict` |
+//! | 12 | `app` | dispatch |
 #![forbid(unsafe_code)]
 // Cargo.toml's [lints] deny unwrap, expect and printing in library code; unit tests may.
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
@@ -34,7 +55,7 @@ pub mod findings;
 pub mod offline;
 pub mod outputs;
 pub mod pattern;
-mod plan;
+pub mod plan;
 pub mod policy;
 mod random;
 pub mod report;

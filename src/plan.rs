@@ -3,10 +3,184 @@
 //! provider, a pattern past the cap is the same error in both; only the name of the input or
 //! flag it cites differs).
 
-use crate::config::InputError;
+use thiserror::Error;
+
+/// The action's inputs, as `action.yml` declares them (a test keeps the two equal). Any other
+/// `INPUT_*` variable is a misspelt input, refused rather than ignored: ignoring it would
+/// drop the check it was meant to carry and pass the step.
+pub const INPUTS: &[&str] = &[
+    "audience",
+    "subject-pattern",
+    "fail-on-mismatch",
+    "provider",
+    "claims",
+    "issuer",
+    "job-environment",
+    "verify-signature",
+    "trust-policy",
+    "trust-policy-format",
+    "summary",
+    "timeout",
+    "max-attempts",
+];
+
 use crate::consumer::{gcp_audience_problem, Consumer};
-use crate::diagnose::{parse_claim_expectations, Expectations, Surface};
 use crate::pattern::{check_pattern, PatternSet, PatternTooLong};
+
+/// One `name=pattern` line of the `claims` input.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClaimExpectation {
+    /// The claim's name, e.g. `environment`.
+    pub name: String,
+    /// A `StringLike` pattern its value must match.
+    pub pattern: String,
+}
+
+/// A `claims` line without `=`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("claim expectation `{0}` is not of the form `name=pattern`")]
+pub struct BadClaimExpectation(pub String);
+
+/// Parses the `claims` input: one `name=pattern` per line, blank lines ignored.
+pub fn parse_claim_expectations(text: &str) -> Result<Vec<ClaimExpectation>, BadClaimExpectation> {
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(|line| match line.split_once('=') {
+            Some((name, pattern)) if !name.trim().is_empty() => Ok(ClaimExpectation {
+                name: name.trim().to_owned(),
+                pattern: pattern.trim().to_owned(),
+            }),
+            _ => Err(BadClaimExpectation(line.to_owned())),
+        })
+        .collect()
+}
+
+/// What the user expects of the token.
+#[derive(Debug, Clone, Default)]
+pub struct Expectations {
+    /// `subject-pattern`: any must match.
+    pub subject_patterns: PatternSet,
+    /// `claims`: all must hold.
+    pub claims: Vec<ClaimExpectation>,
+    /// `audience`: the audience requested (or, offline, expected).
+    pub audience: Option<String>,
+    /// `issuer`: the issuer the consumer is configured with.
+    pub issuer: Option<String>,
+    /// `provider`: who will consume the token.
+    pub consumer: Option<Consumer>,
+    /// `job-environment`: predict the token of a job with this environment.
+    pub job_environment: Option<String>,
+}
+
+impl Expectations {
+    /// Whether any check was asked for: a subject pattern, a claim, an audience, an issuer, a
+    /// provider or a job environment. (Trust policies are counted by [`crate::trust::apply`].)
+    pub fn requests_a_check(&self) -> bool {
+        !self.subject_patterns.is_empty()
+            || !self.claims.is_empty()
+            || self.audience.is_some()
+            || self.issuer.is_some()
+            || self.consumer.is_some()
+            || self.job_environment.is_some()
+    }
+
+    /// The audience the consumer will accept: the explicit one, else the consumer's default.
+    pub fn expected_audience(&self) -> Option<String> {
+        self.audience.clone().or_else(|| {
+            self.consumer
+                .and_then(Consumer::default_audience)
+                .map(str::to_owned)
+        })
+    }
+}
+
+/// Where a signature check ran, for the hints: the action or `check`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Surface {
+    /// The action (inputs `issuer`, `verify-signature`).
+    Action,
+    /// `oidc-preflight check` (flags `--issuer`, `--jwks`, `--no-verify`).
+    Check,
+}
+
+/// An input value that cannot be used.
+#[derive(Debug, Error, PartialEq, Eq)]
+pub enum InputError {
+    /// A boolean input holds something other than true or false.
+    #[error("input `{name}` must be `true` or `false`, got `{value}`")]
+    NotBoolean {
+        /// The input.
+        name: String,
+        /// What it held.
+        value: String,
+    },
+    /// A numeric input is not a number in range.
+    #[error("input `{name}` must be {expected}, got `{value}`")]
+    OutOfRange {
+        /// The input.
+        name: String,
+        /// What it held.
+        value: String,
+        /// What is allowed.
+        expected: &'static str,
+    },
+    /// An `INPUT_*` variable that is not an input of the action (a misspelling).
+    #[error("input `{name}` (variable `{variable}`) is not an input of oidc-preflight{}", suggestion.map(|s| format!(": did you mean `{s}`?")).unwrap_or_default())]
+    Unknown {
+        /// The input as the workflow spelt it (lower-cased, as the runner upper-cases it).
+        name: String,
+        /// The variable it arrived in.
+        variable: String,
+        /// The input it most likely meant.
+        suggestion: Option<&'static str>,
+    },
+    /// An input whose name or value is not valid UTF-8.
+    #[error("input `{name}` is not valid UTF-8, so it cannot be read")]
+    NotUnicode {
+        /// The input (invalid bytes shown as U+FFFD).
+        name: String,
+    },
+    /// Any other unusable input, with its own hint.
+    #[error("input `{name}` is invalid: {reason}")]
+    Invalid {
+        /// The input.
+        name: String,
+        /// What is wrong.
+        reason: String,
+        /// What to change.
+        hint: String,
+    },
+}
+
+impl InputError {
+    /// What to change.
+    pub fn hint(&self) -> String {
+        match self {
+            InputError::Invalid { hint, .. } => hint.clone(),
+            InputError::NotBoolean { name, .. } => {
+                format!(
+                    "write `{name}: \"true\"` or `{name}: \"false\"` in the step's `with:` block"
+                )
+            }
+            InputError::OutOfRange { name, expected, .. } => {
+                format!("set `{name}` to {expected}, or remove it to use the default")
+            }
+            InputError::Unknown {
+                name, suggestion, ..
+            } => match suggestion {
+                Some(s) => format!("rename `{name}` to `{s}` in the step's `with:` block"),
+                None => format!(
+                    "remove `{name}` from the step's `with:` block (or the `INPUT_` variable from `env:`); the inputs are: {}",
+                    INPUTS.join(", ")
+                ),
+            },
+            InputError::NotUnicode { name } => format!(
+                "write `{name}` as UTF-8 text; the check it carries cannot run otherwise"
+            ),
+        }
+    }
+}
 
 /// The expectations as the user wrote them: trimmed, empty values as `None`.
 #[derive(Debug, Default)]

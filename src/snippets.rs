@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use crate::claims::Claims;
 use crate::consumer::{aws, azure, gcp, Consumer};
-use crate::diagnose::Expectations;
+use crate::plan::Expectations;
 
 /// The snippets, as text.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]

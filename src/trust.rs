@@ -8,7 +8,7 @@ use thiserror::Error;
 use crate::claims::Claims;
 use crate::files::{self, FileError};
 use crate::findings::{Finding, FindingId, Severity};
-use crate::policy::{self, Policy, PolicyError, PolicyFormat, PolicyReport, Reason};
+use crate::policy::{self, Policy, PolicyError, PolicyFormat, Reason};
 
 /// Largest policy document read. Real ones are a few kilobytes.
 const MAX_POLICY_BYTES: u64 = 1024 * 1024;
@@ -27,14 +27,7 @@ pub struct LoadedPolicy {
     pub policy: Policy,
 }
 
-/// One document's verdict.
-#[derive(Debug, Clone)]
-pub struct PolicyOutcome {
-    /// The path as the user gave it.
-    pub path: String,
-    /// The evaluation.
-    pub report: PolicyReport,
-}
+pub use crate::policy::PolicyOutcome;
 
 /// A policy file that cannot be used.
 #[derive(Debug, Error)]

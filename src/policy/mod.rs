@@ -259,6 +259,15 @@ const HOLDING: &[PolicyReasonId] = &[
     PolicyReasonId::GcpSubjectMapped,
 ];
 
+/// One document's verdict: the path as given, and its evaluation.
+#[derive(Debug, Clone)]
+pub struct PolicyOutcome {
+    /// The path as the user gave it.
+    pub path: String,
+    /// The evaluation.
+    pub report: PolicyReport,
+}
+
 /// The outcome of evaluating one document against one token.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PolicyReport {

@@ -23,6 +23,7 @@ mod common;
 mod faults;
 mod hostile;
 mod inputs;
+mod layers;
 mod properties;
 mod record;
 mod rendered;
