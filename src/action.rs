@@ -126,11 +126,15 @@ async fn run(config: &ActionConfig, out: &mut impl Write) -> Result<ExitStatus, 
         }
         None => SignatureStatus::Skipped,
     };
+    // Once, before any sink: they all read the same severities.
+    if !config.fail_on_mismatch {
+        analysis.report_failures_as_warnings();
+    }
 
     commands::without_commands(out, |out| {
         report::write_report(out, &analysis, &config.expect, now)
     })?;
-    write_annotations(out, &analysis, config.fail_on_mismatch)?;
+    write_annotations(out, &analysis)?;
     if let Some(path) = &config.summary_path {
         let mut file = OpenOptions::new().append(true).create(true).open(path)?;
         summary::write_summary(&mut file, &analysis)?;
@@ -218,22 +222,15 @@ pub fn describe_signature(result: &Result<Verified, VerifyError>) -> String {
     }
 }
 
-/// One annotation per finding. In debugging mode (`fail-on-mismatch: false`) failed checks are
-/// warnings, so the run is not marked failed.
+/// One annotation per finding, at its severity (with `fail-on-mismatch: false` the analysis
+/// already holds failed checks as warnings: [`Analysis::report_failures_as_warnings`]).
 ///
 /// GitHub shows only the first [`findings::ANNOTATIONS_PER_LEVEL`] annotations of each level
 /// per step, so with more of a level the first ones less one are written, and then one that
 /// says how many more the log lists: a flood neither fills the log with commands nor hides
 /// that there is more.
-pub fn write_annotations(
-    out: &mut impl Write,
-    analysis: &Analysis,
-    fail_on_mismatch: bool,
-) -> io::Result<()> {
-    let level_of = |f: &findings::Finding| match f.severity {
-        Level::Error if !fail_on_mismatch => Level::Warning,
-        level => level,
-    };
+pub fn write_annotations(out: &mut impl Write, analysis: &Analysis) -> io::Result<()> {
+    let level_of = |f: &findings::Finding| f.severity;
     let levels = [Level::Error, Level::Warning, Level::Notice];
     let totals = levels.map(|l| {
         analysis

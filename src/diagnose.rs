@@ -53,6 +53,9 @@ pub struct Analysis {
     pub checks_requested: bool,
     /// The signature verified with the issuer's keys (false when not checked).
     pub signature_valid: bool,
+    /// Set by [`Analysis::report_failures_as_warnings`]: the verdict from before the
+    /// severities were lowered, so the checks still count as failed.
+    pub(crate) settled: Option<Verdict>,
 }
 
 /// The outcome of a run: the one source for the log's and the summary's verdict line, the
@@ -106,12 +109,29 @@ impl Analysis {
 
     /// The verdict: failed on any error finding, else passed if a check was requested.
     pub fn verdict(&self) -> Verdict {
+        if let Some(verdict) = self.settled {
+            return verdict;
+        }
         if crate::findings::any_error(&self.findings) {
             Verdict::Failed
         } else if self.checks_requested {
             Verdict::Passed
         } else {
             Verdict::NothingChecked
+        }
+    }
+
+    /// `fail-on-mismatch: false`, applied once before any sink runs: every error finding
+    /// becomes a warning, so the log, the summary, the annotations, the `findings` output and
+    /// the JSON agree on severities, while the verdict keeps saying that the checks failed
+    /// (`matched` stays `false`); only the step's exit status changes. Call it last: findings
+    /// added afterwards keep their severity.
+    pub fn report_failures_as_warnings(&mut self) {
+        self.settled = Some(self.verdict());
+        for finding in &mut self.findings {
+            if finding.severity == Severity::Error {
+                finding.severity = Severity::Warning;
+            }
         }
     }
 
@@ -193,6 +213,7 @@ pub fn analyze(claims: &Claims, expect: &Expectations, clock: Clock) -> Analysis
         signature: None,
         policies: Vec::new(),
         checks_requested: expect.requests_a_check(),
+        settled: None,
         signature_valid: false,
     }
 }

@@ -436,7 +436,7 @@ fn a_megabyte_claim_through_the_library() {
         report::write_report(out, &analysis, &expect, now())
     })
     .unwrap();
-    oidc_preflight::write_annotations(&mut log, &analysis, true).unwrap();
+    oidc_preflight::write_annotations(&mut log, &analysis).unwrap();
     let log = String::from_utf8(log).unwrap();
     let longest = log.lines().map(|l| l.chars().count()).max().unwrap_or(0);
     assert!(

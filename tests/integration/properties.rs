@@ -180,7 +180,7 @@ proptest! {
         let mut log = Vec::new();
         commands::without_commands(&mut log, |out| report::write_report(out, &analysis, &expect, now))
             .unwrap();
-        write_annotations(&mut log, &analysis, true).unwrap();
+        write_annotations(&mut log, &analysis).unwrap();
         let log = String::from_utf8(log).unwrap();
         let view = runner::process(&log);
         prop_assert!(view.unexpected_commands().is_empty(), "{:?}", view.unexpected_commands());
