@@ -18,11 +18,9 @@
 #[path = "../tests/support/provider.rs"]
 mod provider;
 
-use oidc_preflight::claims::Claims;
-use oidc_preflight::policy::{self, PolicyFormat};
-use oidc_preflight::request::http_client_for;
-use oidc_preflight::verify::{verify, TrustedIssuers, VerifyOptions};
-use oidc_preflight::Secret;
+use oidc_preflight::{
+    Claims, Policy, PolicyFormat, Secret, TrustedIssuers, Verifier, VerifyOptions,
+};
 
 use provider::{Job, Provider, REQUEST_TOKEN};
 
@@ -57,11 +55,12 @@ async fn admit(
     audience: &str,
     trust_policy: &str,
 ) -> Result<Admission, Box<dyn std::error::Error>> {
-    let policy = policy::parse(trust_policy, Some(PolicyFormat::Aws))?;
+    let policy = Policy::parse(trust_policy, Some(PolicyFormat::Aws))?;
     let mut options = VerifyOptions::new(TrustedIssuers::named(issuer)?);
     options.expected_audience = Some(vec![audience.to_owned()]);
-    let client = http_client_for(&issuer.parse()?)?;
-    let verified = match verify(&client, &Secret::new(jwt), &options).await {
+    // A real service builds one Verifier at start and keeps it (it pools connections).
+    let verifier = Verifier::new()?;
+    let verified = match verifier.verify(&Secret::new(jwt), &options).await {
         Ok(verified) => verified,
         Err(err) => {
             return Ok(Admission::Refused {
@@ -69,7 +68,7 @@ async fn admit(
             })
         }
     };
-    let report = policy::evaluate(&policy, &verified.claims);
+    let report = policy.evaluate(&verified.claims);
     if !report.allowed {
         let why = report
             .reasons

@@ -92,9 +92,25 @@ pub struct DecodedToken {
 
 /// The token's claims, with typed accessors for the ones the checks use.
 #[derive(Debug, Clone, PartialEq, Default)]
-pub struct Claims(pub Map<String, Value>);
+pub struct Claims(pub(crate) Map<String, Value>);
+
+impl From<Map<String, Value>> for Claims {
+    fn from(map: Map<String, Value>) -> Self {
+        Claims(map)
+    }
+}
 
 impl Claims {
+    /// Every claim, as the token's JSON object holds them.
+    pub fn as_map(&self) -> &Map<String, Value> {
+        &self.0
+    }
+
+    /// The claims as a JSON object.
+    pub fn into_map(self) -> Map<String, Value> {
+        self.0
+    }
+
     /// A claim's raw JSON value.
     pub fn get(&self, name: &str) -> Option<&Value> {
         self.0.get(name)

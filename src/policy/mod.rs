@@ -5,11 +5,11 @@
 //! credential or condition refuses the token and why, before the cloud call fails.
 //!
 //! ```
-//! use oidc_preflight::claims::Claims;
-//! use oidc_preflight::policy::{evaluate, parse, PolicyReasonId};
+//! use oidc_preflight::{Claims, Policy};
+//! use oidc_preflight::policy::PolicyReasonId;
 //!
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
-//! let policy = parse(
+//! let policy = Policy::parse(
 //!     r#"{"issuer": "https://token.actions.githubusercontent.com",
 //!         "subject": "repo:octo-org/octo-repo:environment:prod",
 //!         "audiences": ["api://AzureADTokenExchange"]}"#,
@@ -20,8 +20,8 @@
 //!     "sub": "repo:octo-org/octo-repo:ref:refs/heads/main",
 //!     "aud": "api://AzureADTokenExchange",
 //! });
-//! let claims = Claims(claims.as_object().cloned().unwrap_or_default());
-//! let report = evaluate(&policy, &claims);
+//! let claims = Claims::from(claims.as_object().cloned().unwrap_or_default());
+//! let report = policy.evaluate(&claims);
 //! assert!(!report.allowed);
 //! let refusal = report.reasons.iter().find(|r| r.id == PolicyReasonId::AzureSubjectMismatch);
 //! assert_eq!(refusal.map(|r| r.location.as_str()), Some("subject"));
@@ -74,6 +74,16 @@ enum Inner {
 }
 
 impl Policy {
+    /// Parses a trust document ([`parse`]): `None` detects the format.
+    pub fn parse(text: &str, format: Option<PolicyFormat>) -> Result<Self, PolicyError> {
+        parse(text, format)
+    }
+
+    /// Evaluates the document against a token's claims as its cloud would ([`evaluate`]).
+    pub fn evaluate(&self, claims: &Claims) -> PolicyReport {
+        evaluate(self, claims)
+    }
+
     /// Which kind of document this is.
     pub fn format(&self) -> PolicyFormat {
         match self.inner {

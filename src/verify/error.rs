@@ -181,6 +181,12 @@ pub enum VerifyError {
         /// What it could not process; never the content.
         reason: String,
     },
+    /// No HTTP client could be built for the key discovery (the TLS back end did not start).
+    #[error("no HTTP client for the key discovery could be built: {reason}")]
+    Client {
+        /// What the HTTP library said.
+        reason: String,
+    },
 }
 
 impl VerifyError {
@@ -233,6 +239,9 @@ impl VerifyError {
             VerifyError::Undecodable { .. } => {
                 "pass the token exactly as the token endpoint returned it (the `value` field)"
             }
+            VerifyError::Client { .. } => {
+                "the system's TLS set-up could not be used; pass an HTTP client of your own with `Verifier::with_client`"
+            }
         };
         Some(hint.to_owned())
     }
@@ -263,7 +272,8 @@ impl VerifyError {
             | VerifyError::InvalidDocument { .. }
             | VerifyError::MissingJwksUri { .. }
             | VerifyError::UnusableKey { .. }
-            | VerifyError::AmbiguousKey { .. } => SignatureStatus::Invalid,
+            | VerifyError::AmbiguousKey { .. }
+            | VerifyError::Client { .. } => SignatureStatus::Invalid,
         }
     }
 

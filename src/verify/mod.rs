@@ -137,6 +137,55 @@ impl std::fmt::Display for SignatureStatus {
     }
 }
 
+/// Verifies tokens, reusing one HTTP client (and its connections) for every discovery and
+/// key fetch: what a service that receives GitHub Actions tokens keeps for its lifetime.
+///
+/// ```
+/// use oidc_preflight::{Secret, TrustedIssuers, Verifier, VerifyError, VerifyOptions};
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let verifier = Verifier::new()?; // or Verifier::with_client(your_reqwest_client)
+/// let options = VerifyOptions::new(TrustedIssuers::github());
+/// // A token naming an issuer nobody trusts is refused before any request is made.
+/// let forged = Secret::new(
+///     "eyJhbGciOiJSUzI1NiIsImtpZCI6ImsxIn0.eyJpc3MiOiJodHRwczovL2F0dGFja2VyLmV4YW1wbGUiLCJzdWIiOiJyZXBvOm9jdG8vYXBwOnJlZjpyZWZzL2hlYWRzL21haW4ifQ.c2ln",
+/// );
+/// let result = verifier.verify(&forged, &options).await;
+/// assert!(matches!(result, Err(VerifyError::UntrustedIssuer { .. })));
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Debug, Clone)]
+pub struct Verifier {
+    client: reqwest::Client,
+}
+
+impl Verifier {
+    /// A verifier with oidc-preflight's HTTP client: rustls with the system's roots, bounded
+    /// redirects that never downgrade to plain http.
+    pub fn new() -> Result<Self, VerifyError> {
+        let client = crate::request::http_client().map_err(|e| VerifyError::Client {
+            reason: e.to_string(),
+        })?;
+        Ok(Self { client })
+    }
+
+    /// A verifier with the caller's HTTP client (its proxy, roots, timeouts).
+    pub fn with_client(client: reqwest::Client) -> Self {
+        Self { client }
+    }
+
+    /// [`verify`] with this verifier's client.
+    pub async fn verify(
+        &self,
+        token: &Secret,
+        options: &VerifyOptions,
+    ) -> Result<Verified, VerifyError> {
+        verify(&self.client, token, options).await
+    }
+}
+
 /// Verifies the token as a receiving service does: its `iss` must be trusted by
 /// [`VerifyOptions::issuers`] (checked before any request), then keys from
 /// [`VerifyOptions::keys`] (the trusted issuer's discovery document and JWKS for

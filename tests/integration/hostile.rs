@@ -475,7 +475,7 @@ fn a_megabyte_claim_through_the_library() {
 
 #[test]
 fn a_summary_past_the_runners_limit_falls_back_to_the_verdict() {
-    let claims = Claims(Job::default().claims());
+    let claims = Claims::from(Job::default().claims());
     let mut analysis = analyze(
         &claims,
         &Expectations::default(),

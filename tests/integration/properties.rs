@@ -169,7 +169,7 @@ proptest! {
         now in any::<i64>(),
         fresh in any::<bool>(),
     ) {
-        let claims = Claims(map);
+        let claims = Claims::from(map);
         let expect = Expectations {
             subject_patterns: PatternSet::new([pattern.clone()]),
             claims: vec![ClaimExpectation { name: "ref".into(), pattern: expected }],

@@ -136,7 +136,7 @@ fn summary_for(value: &str) -> String {
         ..Expectations::default()
     };
     let mut analysis = analyze(
-        &Claims(map),
+        &Claims::from(map),
         &expect,
         Clock {
             now: now(),

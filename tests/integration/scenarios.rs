@@ -25,12 +25,13 @@ fn claims(job: &Job, aud: &str) -> Claims {
     map.insert("iat".into(), json!(IAT));
     map.insert("nbf".into(), json!(IAT - 5));
     map.insert("exp".into(), json!(IAT + 300));
-    Claims(map)
+    Claims::from(map)
 }
 
-fn with(mut c: Claims, name: &str, value: Value) -> Claims {
-    c.0.insert(name.into(), value);
-    c
+fn with(c: Claims, name: &str, value: Value) -> Claims {
+    let mut map = c.into_map();
+    map.insert(name.into(), value);
+    Claims::from(map)
 }
 
 fn expect(patterns: &[&str]) -> Expectations {
