@@ -12,7 +12,7 @@ use crate::config::{ActionConfig, Env};
 use crate::error::{Error, ExitStatus};
 use crate::files::{self, FileError};
 use crate::offline::{self, Keys, Sink};
-use crate::verify::Jwks;
+use crate::verify::{Jwks, KeySource};
 
 /// Largest token read. GitHub's tokens are a few kilobytes; the cap is generous so that
 /// `check` can take apart crafted tokens with megabyte claims, and a larger input is refused
@@ -106,7 +106,7 @@ fn check<R: Read, O: Write, E: Write>(
             return ExitStatus::Usage;
         }
     };
-    if matches!(keys, Keys::Discover) {
+    if matches!(keys, Some(KeySource::Discover)) {
         return match runtime() {
             Ok(rt) => rt.block_on(offline::run_check(&args.checks, &token, keys, now, sink)),
             Err(e) => {
@@ -176,10 +176,10 @@ fn keys(args: &CheckArgs) -> Result<Keys, Refused> {
                 message: format!("the JWKS file `{}` cannot be used: {e}", path.display()),
                 hint: "save the issuer's JWKS to the file: the document its discovery document's `jwks_uri` names (github.com: https://token.actions.githubusercontent.com/.well-known/jwks); or leave out --jwks to fetch it, or pass --no-verify".to_owned(),
             })?;
-            Ok(Keys::Jwks(jwks))
+            Ok(Some(KeySource::Jwks(jwks)))
         }
-        (None, true) => Ok(Keys::None),
-        (None, false) => Ok(Keys::Discover),
+        (None, true) => Ok(None),
+        (None, false) => Ok(Some(KeySource::Discover)),
     }
 }
 

@@ -20,7 +20,7 @@ use crate::secret::Secret;
 use crate::snippets::Snippets;
 use crate::subject::{encode, Context, RepoPart};
 use crate::trust;
-use crate::verify::{self, Jwks, TrustedIssuers, VerifyOptions};
+use crate::verify::{self, KeySource, TrustedIssuers, VerifyOptions};
 
 /// Where the report goes and how.
 pub struct Sink<'a, O: Write, E: Write> {
@@ -63,16 +63,9 @@ pub fn expectations(opts: &CheckOptions) -> Result<Expectations, Error> {
     )?)
 }
 
-/// Where `check` gets the signing keys.
-#[derive(Debug, Clone)]
-pub enum Keys {
-    /// Do not verify.
-    None,
-    /// From the trusted issuer's discovery document (network).
-    Discover,
-    /// From a JWKS document the user saved.
-    Jwks(Jwks),
-}
+/// Where `check` gets the signing keys: the verifier's own key source, or `None` for
+/// `--no-verify`.
+pub type Keys = Option<KeySource>;
 
 /// The issuers `check` trusts: the one `--issuer` names, else GitHub's own. A pasted token
 /// came from anyone, so its own `iss` is never trusted for being there.
@@ -90,7 +83,7 @@ pub fn trusted_issuers(opts: &CheckOptions) -> Result<TrustedIssuers, Error> {
 }
 
 /// `oidc-preflight check`: decodes `token_text`, verifies its signature unless `keys` is
-/// [`Keys::None`], and reports on it. Verification that was asked for and did not succeed
+/// `None`, and reports on it. Verification that was asked for and did not succeed
 /// fails the check.
 pub async fn run_check<O: Write, E: Write>(
     opts: &CheckOptions,
@@ -112,8 +105,8 @@ pub async fn run_check<O: Write, E: Write>(
         Err(e) => return fail(&e, sink),
     };
     let issuers = match &keys {
-        Keys::None => None,
-        Keys::Discover | Keys::Jwks(_) => match trusted_issuers(opts) {
+        None => None,
+        Some(_) => match trusted_issuers(opts) {
             Ok(issuers) => Some(issuers),
             Err(e) => return fail(&e, sink),
         },
@@ -122,15 +115,15 @@ pub async fn run_check<O: Write, E: Write>(
     trust::apply(&mut analysis, &policies);
     let token = Secret::new(token_text.trim());
     let result = match (keys, issuers) {
-        (Keys::None, _) | (_, None) => None,
-        (Keys::Jwks(jwks), Some(issuers)) => {
+        (None, _) | (_, None) => None,
+        (Some(KeySource::Jwks(jwks)), Some(issuers)) => {
             let options = VerifyOptions {
                 now: Some(now),
                 ..VerifyOptions::new(issuers)
             };
             Some(verify::verify_with_jwks(&token, &jwks, &options))
         }
-        (Keys::Discover, Some(issuers)) => {
+        (Some(KeySource::Discover), Some(issuers)) => {
             let options = VerifyOptions {
                 now: Some(now),
                 ..VerifyOptions::new(issuers)
