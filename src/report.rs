@@ -126,14 +126,8 @@ pub fn write_report(
             inert(&o.path),
             o.report.format
         )?;
-        let reasons = o.report.reasons.len() + o.report.warnings.len();
-        for r in o
-            .report
-            .reasons
-            .iter()
-            .chain(&o.report.warnings)
-            .take(MAX_LISTED_REASONS)
-        {
+        let (listed, more) = o.report.listed(MAX_LISTED_REASONS);
+        for r in listed {
             writeln!(
                 out,
                 "    {} [{}] {}",
@@ -142,11 +136,11 @@ pub fn write_report(
                 inert(&r.message)
             )?;
         }
-        if reasons > MAX_LISTED_REASONS {
+        if more > 0 {
             writeln!(
                 out,
                 "    ... and {} more, not listed (the findings below count them)",
-                reasons - MAX_LISTED_REASONS
+                more
             )?;
         }
     }

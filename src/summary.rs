@@ -191,14 +191,8 @@ fn write_full_summary(out: &mut impl Write, analysis: &Analysis) -> io::Result<(
             o.report.format
         )?;
         writeln!(out, "| where | check | result |\n|---|---|---|")?;
-        let reasons = o.report.reasons.len() + o.report.warnings.len();
-        for r in o
-            .report
-            .reasons
-            .iter()
-            .chain(&o.report.warnings)
-            .take(MAX_LISTED_REASONS)
-        {
+        let (listed, more) = o.report.listed(MAX_LISTED_REASONS);
+        for r in listed {
             writeln!(
                 out,
                 "| <code>{}</code> | <code>{}</code> | {} |",
@@ -207,12 +201,8 @@ fn write_full_summary(out: &mut impl Write, analysis: &Analysis) -> io::Result<(
                 escape_message(&r.message)
             )?;
         }
-        if reasons > MAX_LISTED_REASONS {
-            writeln!(
-                out,
-                "| | | … and {} more, not listed |",
-                reasons - MAX_LISTED_REASONS
-            )?;
+        if more > 0 {
+            writeln!(out, "| | | … and {} more, not listed |", more)?;
         }
         writeln!(out)?;
     }

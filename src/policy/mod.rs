@@ -292,6 +292,16 @@ pub struct PolicyReport {
     pub warnings: Vec<Reason>,
 }
 
+impl PolicyReport {
+    /// The reasons then the warnings, at most `max` of them, and how many more there are:
+    /// what the step log and the job summary list.
+    pub fn listed(&self, max: usize) -> (impl Iterator<Item = &Reason>, usize) {
+        let all = self.reasons.len() + self.warnings.len();
+        let listed = self.reasons.iter().chain(&self.warnings).take(max);
+        (listed, all.saturating_sub(max))
+    }
+}
+
 /// Guesses the format from the document's keys. Works on unparseable text too, so that
 /// [`parse`] can then point at the syntax error.
 pub fn detect_format(text: &str) -> Option<PolicyFormat> {
