@@ -99,9 +99,16 @@ impl Analysis {
     pub fn add(&mut self, finding: Finding) {
         // A token from an issuer nobody trusts may say anything: patterns and policy snippets
         // built from its claims would teach a trust policy to accept whoever minted it.
+        // The issuer notices ("register `iss` as the OIDC provider") go too.
         if finding.id == FindingId::IssuerUntrusted {
             self.suggestions.clear();
             self.snippets = Snippets::default();
+            self.findings.retain(|f| {
+                !matches!(
+                    f.id,
+                    FindingId::IssuerEnterpriseSlug | FindingId::IssuerGheCom | FindingId::IssuerGhes
+                )
+            });
         }
         self.findings.push(finding);
         self.findings.sort_by_key(|f| f.severity);
@@ -559,10 +566,13 @@ fn check_audience(claims: &Claims, expect: &Expectations, findings: &mut Vec<Fin
 fn check_issuer(claims: &Claims, expect: &Expectations, findings: &mut Vec<Finding>) {
     let iss = claims.str("iss").unwrap_or_default();
     const ROOT: &str = "https://token.actions.githubusercontent.com";
+    // The notices say "register this issuer": only for issuers recognised by parsing the URL
+    // (`verify::is_github_issuer`), never by a prefix or suffix a forged `iss` can carry.
+    let github = crate::verify::is_github_issuer(iss);
     if let Some(slug) = iss
         .strip_prefix(ROOT)
         .and_then(|r| r.strip_prefix('/'))
-        .filter(|s| !s.is_empty())
+        .filter(|s| github && !s.is_empty())
     {
         findings.push(Finding::new(
             FindingId::IssuerEnterpriseSlug,
@@ -571,9 +581,7 @@ fn check_issuer(claims: &Claims, expect: &Expectations, findings: &mut Vec<Findi
             format!("iss is `{iss}`: the enterprise `{slug}` uses a unique issuer URL; its signing keys stay on the root host"),
             format!("register `{iss}` (not the root URL) as the OIDC provider in the cloud; AWS condition keys become `{}:sub` and `:aud`", aws::key_prefix(iss)),
         ));
-    } else if iss.starts_with("https://token.actions.")
-        && iss.trim_end_matches('/').ends_with(".ghe.com")
-    {
+    } else if github && iss != ROOT {
         findings.push(Finding::new(
             FindingId::IssuerGheCom,
             Severity::Notice,
