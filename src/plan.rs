@@ -74,15 +74,15 @@ pub struct Expectations {
 }
 
 impl Expectations {
-    /// Whether any check was asked for: a subject pattern, a claim, an audience, an issuer, a
-    /// provider or a job environment. (Trust policies are counted by [`crate::trust::apply`].)
+    /// Whether any check was asked for: a subject pattern, a claim, an audience, an issuer or
+    /// a provider. (Trust policies are counted by [`crate::trust::apply`].) A job environment
+    /// is not one: it only says which token to predict, so alone it checks nothing.
     pub fn requests_a_check(&self) -> bool {
         !self.subject_patterns.is_empty()
             || !self.claims.is_empty()
             || self.audience.is_some()
             || self.issuer.is_some()
             || self.consumer.is_some()
-            || self.job_environment.is_some()
     }
 
     /// The audience the consumer will accept: the explicit one, else the consumer's default.
@@ -334,6 +334,24 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn a_job_environment_alone_requests_no_check() {
+        let requested = Requested {
+            job_environment: Some("prod"),
+            ..Requested::default()
+        };
+        let expect = expectations(&requested, Surface::Action).unwrap();
+        assert!(!expect.requests_a_check(), "a prediction alone must not pass as a check");
+        let with_pattern = Requested {
+            job_environment: Some("prod"),
+            subject_patterns: vec!["repo:o/r:environment:prod"],
+            ..Requested::default()
+        };
+        assert!(expectations(&with_pattern, Surface::Action)
+            .unwrap()
+            .requests_a_check());
     }
 
     #[test]
