@@ -24,6 +24,11 @@
 # Portable: bash 3.2 (macOS), Git Bash on Windows, Linux; needs curl only for step 3.
 set -euo pipefail
 
+# Nothing here needs the job's OIDC request credentials, and a cargo build runs every locked
+# crate's build script and proc macro, and `binary --version` runs a binary the user named:
+# none of them may be able to request tokens.
+unset ACTIONS_ID_TOKEN_REQUEST_TOKEN ACTIONS_ID_TOKEN_REQUEST_URL
+
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=scripts/source-digest.sh
 . "${here}/source-digest.sh"
@@ -207,15 +212,21 @@ download() {
   while :; do
     rm -f "${part}"
     # --proto: https only (redirects included), except a loopback test server.
-    if curl --fail --silent --show-error --location --proto '=https,http' --proto-redir '=https' \
+    # -q first: no ~/.curlrc (a self-hosted runner's could add --insecure or a proxy).
+    if curl -q --fail --silent --show-error --location --proto '=https,http' --proto-redir '=https' \
       --connect-timeout 10 --max-time "${timeout}" --output "${part}" "${url}"; then
       got="$(file_sha "${part}")"
       if [[ "${got}" == "${want}" ]]; then
-        chmod 0755 "${part}"
-        mv -f "${part}" "${dest}"
-        return 0
+        # In an `if`, set -e does not apply: a failed install must not report success.
+        if chmod 0755 "${part}" && mv -f "${part}" "${dest}"; then
+          return 0
+        fi
+        rm -f "${part}"
+        log "could not install ${dest}"
+        return 1
       fi
       rm -f "${part}"
+      printf '::warning title=oidc-preflight download refused::the release asset does not match the SHA-256 pinned in dist/manifest.txt; it was deleted unrun\n'
       log "refused ${url}: its SHA-256 is ${got}, the manifest pins ${want}"
       return 1
     fi

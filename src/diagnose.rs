@@ -106,7 +106,9 @@ impl Analysis {
             self.findings.retain(|f| {
                 !matches!(
                     f.id,
-                    FindingId::IssuerEnterpriseSlug | FindingId::IssuerGheCom | FindingId::IssuerGhes
+                    FindingId::IssuerEnterpriseSlug
+                        | FindingId::IssuerGheCom
+                        | FindingId::IssuerGhes
                 )
             });
         }

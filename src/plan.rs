@@ -343,7 +343,10 @@ mod tests {
             ..Requested::default()
         };
         let expect = expectations(&requested, Surface::Action).unwrap();
-        assert!(!expect.requests_a_check(), "a prediction alone must not pass as a check");
+        assert!(
+            !expect.requests_a_check(),
+            "a prediction alone must not pass as a check"
+        );
         let with_pattern = Requested {
             job_environment: Some("prod"),
             subject_patterns: vec!["repo:o/r:environment:prod"],

@@ -8,6 +8,7 @@
     clippy::print_stderr
 )]
 
+#[cfg(unix)]
 #[path = "../support/composite.rs"]
 mod composite;
 #[path = "../support/provider.rs"]
@@ -27,5 +28,7 @@ mod layers;
 mod properties;
 mod record;
 mod rendered;
+// The resolver's tests run bash, sha256sum and Unix permissions.
+#[cfg(unix)]
 mod resolver;
 mod scenarios;

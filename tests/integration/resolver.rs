@@ -437,6 +437,11 @@ fn fake_cargo(dir: &Path) -> PathBuf {
         r#"#!/usr/bin/env bash
 set -euo pipefail
 if [[ "${{1:-}}" == --version ]]; then echo "cargo 1.95.0 (fake)"; exit 0; fi
+# Build scripts and proc macros run inside the real cargo: they must not see the job's
+# OIDC request credentials.
+if [[ -n "${{ACTIONS_ID_TOKEN_REQUEST_TOKEN+set}}${{ACTIONS_ID_TOKEN_REQUEST_URL+set}}" ]]; then
+  echo "cargo sees the OIDC request credentials" >&2; exit 101
+fi
 printf '%s\n' "$*" >>"{log}"
 [[ "$1" == build && "$2" == --locked && "$3" == --profile && "$4" == action &&
    "$5" == --manifest-path && "$7" == --target-dir && $# == 8 ]] || {{ echo "unexpected: $*" >&2; exit 101; }}
@@ -459,7 +464,16 @@ fn an_unreleased_checkout_builds_from_source_once() {
     let fixture = Fixture::new();
     let server = ReleaseServer::start(vec![Answer::Status(500)]);
     let cargo = fake_cargo(fixture.dir.path());
-    let env = fixture.env(&server.base(), Some(&cargo), None);
+    let mut env = fixture.env(&server.base(), Some(&cargo), None);
+    // What a job with `id-token: write` has in every step, the resolver's included.
+    env.push((
+        "ACTIONS_ID_TOKEN_REQUEST_TOKEN".to_owned(),
+        REQUEST_TOKEN.to_owned(),
+    ));
+    env.push((
+        "ACTIONS_ID_TOKEN_REQUEST_URL".to_owned(),
+        "http://127.0.0.1:9/token".to_owned(),
+    ));
     let run = fixture.run(&env, &[]);
     assert_eq!(source(&run), "build", "{}", run.stderr);
     assert!(run.stderr.contains("not a release"));
