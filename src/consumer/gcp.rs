@@ -112,6 +112,12 @@ fn shell_double_quote(text: &str) -> String {
     out
 }
 
+/// The snippet's custom attributes. A mapping that reads an absent claim is an error and GCP
+/// refuses the token (`no such key`; facts: "A mapping or condition that reads an absent claim
+/// errors ... guard with `has(assertion.environment) ? ... : ...`"), and jobs without
+/// `environment:` have no such claim, so it is guarded.
+const MAPPING_ATTRIBUTES: &str = "attribute.repository=assertion.repository,attribute.repository_owner=assertion.repository_owner,attribute.ref=assertion.ref,attribute.environment=has(assertion.environment) ? assertion.environment : ''";
+
 /// The provider's attribute mapping and a condition pinning this token's repository and
 /// environment (or ref), as `gcloud iam workload-identity-pools providers create-oidc` flags.
 pub(crate) fn snippet(claims: &Claims) -> String {
@@ -129,7 +135,7 @@ pub(crate) fn snippet(claims: &Claims) -> String {
             }
         }
     }
-    let mapping = "google.subject=assertion.sub,attribute.repository=assertion.repository,attribute.repository_owner=assertion.repository_owner,attribute.ref=assertion.ref,attribute.environment=assertion.environment";
+    let mapping = format!("google.subject=assertion.sub,{MAPPING_ATTRIBUTES}");
     format!(
         "--attribute-mapping=\"{mapping}\"\n--attribute-condition=\"{}\"",
         shell_double_quote(&conditions.join(" && "))
@@ -143,6 +149,52 @@ mod tests {
 
     fn claims(v: serde_json::Value) -> Claims {
         Claims(v.as_object().cloned().unwrap_or_default())
+    }
+
+    /// The project's own GCP snippet, made into a provider, is accepted by the project's own
+    /// GCP evaluator: for a branch token (no `environment` claim) and for an environment one.
+    #[test]
+    fn own_snippet_is_accepted_by_own_evaluator() {
+        for extra in [json!({}), json!({"environment": "prod"})] {
+            let mut token = json!({
+                "iss": "https://token.actions.githubusercontent.com",
+                "aud": "https://iam.googleapis.com/projects/1/locations/global/workloadIdentityPools/p/providers/g",
+                "sub": "repo:o/r:ref:refs/heads/main",
+                "repository": "o/r",
+                "repository_owner": "o",
+                "ref": "refs/heads/main",
+            });
+            token
+                .as_object_mut()
+                .unwrap()
+                .extend(extra.as_object().unwrap().clone());
+            let claims = claims(token);
+            let text = snippet(&claims);
+            let flag = |name: &str| {
+                text.lines()
+                    .find_map(|l| l.strip_prefix(&format!("--{name}=\"")))
+                    .and_then(|v| v.strip_suffix('"'))
+                    .unwrap()
+                    .to_owned()
+            };
+            let mapping: serde_json::Map<String, serde_json::Value> = flag("attribute-mapping")
+                .split(',')
+                .map(|pair| {
+                    let (k, v) = pair.split_once('=').unwrap();
+                    (k.to_owned(), json!(v))
+                })
+                .collect();
+            let provider = json!({
+                "name": "projects/1/locations/global/workloadIdentityPools/p/providers/g",
+                "attributeMapping": mapping,
+                "attributeCondition": flag("attribute-condition"),
+                "oidc": {"issuerUri": "https://token.actions.githubusercontent.com"},
+                "state": "ACTIVE"
+            });
+            let provider = crate::policy::parse(&provider.to_string(), None).unwrap();
+            let report = crate::policy::evaluate(&provider, &claims);
+            assert!(report.allowed, "{text}\n{:?}", report.reasons);
+        }
     }
 
     /// The token check (which guesses `google.subject=assertion.sub`) and the provider
