@@ -835,7 +835,12 @@ pub fn signature_finding(
                 format!(
                     "{err}: a token minted by any other OpenID provider can name any repository"
                 ),
-                format!("{hint} {how} (library: `TrustedIssuers::named`)"),
+                // Without `iss` there is no issuer to trust: how to name one does not apply.
+                if matches!(err, VerifyError::NoIssuer) {
+                    hint
+                } else {
+                    format!("{hint} {how} (library: `TrustedIssuers::named`)")
+                },
             ));
         }
         _ => {}

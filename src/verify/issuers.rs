@@ -20,8 +20,9 @@ const GITHUB: &str = "token.actions.githubusercontent.com";
 /// - [`TrustedIssuers::named`]: exactly one issuer the caller names (GitHub Enterprise Server
 ///   `https://HOST/_services/token`, a test provider); its discovery document and JWKS are the
 ///   keys, and a token with another `iss` fails.
-/// - [`TrustedIssuers::from_runner`]: the token's own `iss`, for a token the caller fetched
-///   itself from the runner's authenticated token endpoint, and only then.
+///
+/// (The action also trusts the token's own `iss`, for a token it fetched itself from the
+/// runner's authenticated token endpoint; that constructor is not part of the receiver's API.)
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TrustedIssuers(Trust);
 
@@ -53,7 +54,9 @@ impl TrustedIssuers {
     /// The token's own `iss`, for a token that came from the runner's authenticated token
     /// endpoint (`ACTIONS_ID_TOKEN_REQUEST_URL` with its bearer token): the runner, not the
     /// token's sender, chose the issuer, so GitHub Enterprise Server and test providers work
-    /// without being named. Never use it for a token someone handed in.
+    /// without being named. Never use it for a token someone handed in: hidden from the
+    /// receiver's API for that reason (the action is its only user).
+    #[doc(hidden)]
     pub fn from_runner() -> Self {
         Self(Trust::Runner)
     }
