@@ -47,28 +47,46 @@ enum Admission {
     Refused { reason: String },
 }
 
-/// Verifies `jwt` against the keys of `issuer` only (never the issuer the token names), for
-/// `audience`, then evaluates the service's AWS-style trust policy against the verified claims.
-async fn admit(
-    jwt: &str,
-    issuer: &str,
-    audience: &str,
-    trust_policy: &str,
-) -> Result<Admission, Box<dyn std::error::Error>> {
-    let policy = Policy::parse(trust_policy, Some(PolicyFormat::Aws))?;
-    let mut options = VerifyOptions::new(TrustedIssuers::named(issuer)?);
-    options.expected_audience = Some(vec![audience.to_owned()]);
-    // A real service builds one Verifier at start and keeps it (it pools connections).
-    let verifier = Verifier::new()?;
-    let verified = match verifier.verify(&Secret::new(jwt), &options).await {
+/// What a service sets up once at start: one verifier (it pools connections), the issuer it
+/// trusts and the audience it accepts, and its trust policy, parsed once.
+struct Service {
+    verifier: Verifier,
+    options: VerifyOptions,
+    policy: Policy,
+}
+
+impl Service {
+    fn new(
+        issuer: &str,
+        audience: &str,
+        trust_policy: &str,
+    ) -> Result<Self, Box<dyn std::error::Error>> {
+        let mut options = VerifyOptions::new(TrustedIssuers::named(issuer)?);
+        options.expected_audience = Some(vec![audience.to_owned()]);
+        Ok(Self {
+            verifier: Verifier::new()?,
+            options,
+            policy: Policy::parse(trust_policy, Some(PolicyFormat::Aws))?,
+        })
+    }
+}
+
+/// Verifies `jwt` against the keys of the service's issuer only (never the issuer the token
+/// names), for its audience, then evaluates its AWS-style trust policy on the verified claims.
+async fn admit(service: &Service, jwt: &str) -> Admission {
+    let verified = match service
+        .verifier
+        .verify(&Secret::new(jwt), &service.options)
+        .await
+    {
         Ok(verified) => verified,
         Err(err) => {
-            return Ok(Admission::Refused {
+            return Admission::Refused {
                 reason: format!("{err} ({})", err.hint().unwrap_or_default()),
-            })
+            }
         }
     };
-    let report = policy.evaluate(&verified.claims);
+    let report = service.policy.evaluate(&verified.claims);
     if !report.allowed {
         let why = report
             .reasons
@@ -77,12 +95,12 @@ async fn admit(
             .map(|r| format!("{} [{}] {}", r.location, r.id, r.message))
             .collect::<Vec<_>>()
             .join("; ");
-        return Ok(Admission::Refused { reason: why });
+        return Admission::Refused { reason: why };
     }
-    Ok(Admission::Admitted {
+    Admission::Admitted {
         repository: text(&verified.claims, "repository"),
         subject: text(&verified.claims, "sub"),
-    })
+    }
 }
 
 impl std::fmt::Display for Admission {
@@ -125,7 +143,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         ("repo:octo-org/octo-repo:environment:prod", true),
         ("repo:octo-org/octo-repo:ref:refs/heads/main", false),
     ] {
-        let admission = admit(&jwt, &issuer, "deploy.example.com", &policy(subject)).await?;
+        let service = Service::new(&issuer, "deploy.example.com", &policy(subject))?;
+        let admission = admit(&service, &jwt).await;
         println!("policy for {subject}:\n  {admission}");
         if matches!(admission, Admission::Admitted { .. }) != admitted {
             return Err(format!("expected admitted={admitted} for {subject}").into());
@@ -133,7 +152,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     // A token for another audience is refused by verification itself.
     let other = token_for(&provider, "sts.amazonaws.com").await?;
-    let admission = admit(&other, &issuer, "deploy.example.com", &policy("repo:*")).await?;
+    let service = Service::new(&issuer, "deploy.example.com", &policy("repo:*"))?;
+    let admission = admit(&service, &other).await;
     println!("token for sts.amazonaws.com:\n  {admission}");
     if !matches!(admission, Admission::Refused { .. }) {
         return Err("a token for another audience was admitted".into());
