@@ -116,7 +116,10 @@ fn check<R: Read, O: Write, E: Write>(
         };
     }
     // Without discovery nothing in `run_check` waits on I/O, so its future is ready on the
-    // first poll and needs no runtime (building one costs more than such a check).
+    // first poll and needs no runtime (building one costs more than such a check). It also
+    // lets callers already inside a runtime (the snapshot tests) run offline checks, which
+    // `block_on` would refuse. An `.await` that pends added to these paths is caught by every
+    // `check --no-verify`/`--jwks` test as the usage error below.
     let Sink {
         out,
         err,
