@@ -115,13 +115,7 @@ async fn run(config: &ActionConfig, out: &mut impl Write) -> Result<ExitStatus, 
                 &keys_client
             };
             let result = check_signature(config, issuers, client, &token, now, out).await?;
-            analysis.signature = Some(describe_signature(&result));
-            analysis.signature_valid = result.is_ok();
-            if let Some(finding) =
-                diagnose::signature_finding(&result, &analysis.findings, Surface::Action)
-            {
-                analysis.add(finding);
-            }
+            analysis.record_signature(&result, Surface::Action);
             SignatureStatus::of(&result)
         }
         None => SignatureStatus::Skipped,
@@ -209,17 +203,6 @@ async fn check_signature(
         }
     }
     Ok(result)
-}
-
-/// One line on the signature for the report and the summary.
-pub fn describe_signature(result: &Result<Verified, VerifyError>) -> String {
-    match result {
-        Ok(v) => format!("valid (RS256, key `{}` published by `{}`)", v.kid, v.issuer),
-        Err(e) if e.signature_checked() || e.signature_status() == SignatureStatus::Valid => {
-            format!("{} ({e})", e.signature_status())
-        }
-        Err(e) => format!("{}: not verified ({e})", e.signature_status()),
-    }
 }
 
 /// One annotation per finding, at its severity (with `fail-on-mismatch: false` the analysis

@@ -12,6 +12,7 @@ use crate::findings::{Finding, FindingId, Severity};
 use crate::pattern::{string_like, string_like_ignoring_case};
 use crate::snippets::{self, Snippets};
 use crate::subject::{self, classify, Context, SubjectForm};
+use crate::verify::{Verified, VerifyError};
 
 pub use crate::plan::{
     parse_claim_expectations, BadClaimExpectation, ClaimExpectation, Expectations, Surface,
@@ -114,6 +115,16 @@ impl Analysis {
         }
         self.findings.push(finding);
         self.findings.sort_by_key(|f| f.severity);
+    }
+
+    /// Records the signature check once, for every sink: its line, whether it verified, and
+    /// its finding (the action and `check` differ only in the hint's wording).
+    pub fn record_signature(&mut self, result: &Result<Verified, VerifyError>, surface: Surface) {
+        self.signature = Some(describe_signature(result));
+        self.signature_valid = result.is_ok();
+        if let Some(finding) = signature_finding(result, &self.findings, surface) {
+            self.add(finding);
+        }
     }
 
     /// The verdict: failed on any error finding, else passed if a check was requested.
@@ -888,6 +899,20 @@ pub fn signature_finding(
             format!("{hint}; or {skip}"),
         ),
     })
+}
+
+/// One line on the signature for the report and the summary.
+pub fn describe_signature(result: &Result<Verified, VerifyError>) -> String {
+    match result {
+        Ok(v) => format!("valid (RS256, key `{}` published by `{}`)", v.kid, v.issuer),
+        Err(e)
+            if e.signature_checked()
+                || e.signature_status() == crate::verify::SignatureStatus::Valid =>
+        {
+            format!("{} ({e})", e.signature_status())
+        }
+        Err(e) => format!("{}: not verified ({e})", e.signature_status()),
+    }
 }
 
 #[cfg(test)]

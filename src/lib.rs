@@ -116,8 +116,10 @@ pub use verify::{
 
 // For the binary and the tests.
 #[doc(hidden)]
-pub use action::{describe_signature, output_values, report_error, run_action, write_annotations};
+pub use action::{output_values, report_error, run_action, write_annotations};
 #[doc(hidden)]
 pub use config::{ActionConfig, Env};
+#[doc(hidden)]
+pub use diagnose::describe_signature;
 #[doc(hidden)]
 pub use error::{Error, ExitStatus};

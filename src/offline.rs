@@ -144,13 +144,7 @@ pub async fn run_check<O: Write, E: Write>(
     };
     match &result {
         Some(result) => {
-            analysis.signature = Some(crate::action::describe_signature(result));
-            analysis.signature_valid = result.is_ok();
-            if let Some(finding) =
-                diagnose::signature_finding(result, &analysis.findings, Surface::Check)
-            {
-                analysis.add(finding);
-            }
+            analysis.record_signature(result, Surface::Check);
         }
         None => analysis.signature = Some("skipped (--no-verify)".to_owned()),
     }
