@@ -658,7 +658,8 @@ fn check_workflows(claims: &Claims, expect: &Expectations, findings: &mut Vec<Fi
             "Job runs in a reusable workflow",
             format!("job_workflow_ref `{job}` differs from workflow_ref `{top}`: this job runs in a reusable workflow called by `{}`", workflow_file(top)),
             format!(
-                "AWS, Azure and GCP policies that name a workflow must use `job_workflow_ref` (`{job}`); PyPI, crates.io and npm trusted publishers match the calling workflow `{}` from workflow_ref; the caller's `permissions:` must grant `id-token: write` too",
+                "AWS, Azure and GCP policies that name a workflow must use `job_workflow_ref` (`{job}`); PyPI's trusted publisher matches this reusable workflow's file `{}` (from job_workflow_ref; reusable workflows from another repository are not supported), crates.io and npm trusted publishers match the calling workflow `{}` from workflow_ref; the caller's `permissions:` must grant `id-token: write` too",
+                workflow_file(job),
                 workflow_file(top)
             ),
         ));

@@ -12,7 +12,11 @@ pub(crate) const AUDIENCE: &str = "pypi";
 pub(crate) const AUDIENCE_ERROR: &str =
     "invalid-publisher: valid token, but no corresponding publisher";
 
+/// PyPI takes the workflow file from `job_workflow_ref` (pypi/warehouse
+/// `warehouse/oidc/models/github.py`, `_check_job_workflow_ref`).
+const WORKFLOW_CLAIM: &str = "job_workflow_ref";
+
 /// What its trusted publisher matches in this token.
 pub(crate) fn publisher_claims(claims: &Claims) -> Finding {
-    super::trusted_publishing::matched_claims(NAME, claims)
+    super::trusted_publishing::matched_claims(NAME, WORKFLOW_CLAIM, claims)
 }
