@@ -17,29 +17,28 @@ use std::collections::HashMap;
 
 use thiserror::Error;
 
-/// Longest pattern, in characters, that is matched. IAM's own limit for a whole trust policy
-/// is 8,192 characters (Azure's subject is at most 600), so no pattern a cloud accepts is
-/// longer; every place a pattern enters (inputs, `check` options, policy documents) refuses a
-/// longer one with [`PatternTooLong`], which keeps the Shift-And work per value character at
-/// most 128 machine words.
+/// Longest pattern, in characters, that is matched: a cap of ours, chosen well above any
+/// pattern a trust document holds in practice (not a documented limit of any cloud; IAM's
+/// trust-policy length quota is smaller, but we did not pin its figure to a source). Every
+/// place a pattern enters (inputs, `check` options, policy documents) refuses a longer one with
+/// [`PatternTooLong`], which keeps the Shift-And work per value character at most 128 machine
+/// words.
 pub const MAX_PATTERN_CHARS: usize = 8192;
 
 /// A pattern longer than [`MAX_PATTERN_CHARS`].
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
-#[error("a pattern of {chars} characters is longer than the {MAX_PATTERN_CHARS} characters matched (IAM accepts no longer trust policy)")]
+#[error("a pattern of {chars} or more characters is longer than the {MAX_PATTERN_CHARS} characters oidc-preflight matches (a cap of ours, far above any real pattern)")]
 pub struct PatternTooLong {
-    /// The pattern's length in characters.
+    /// The pattern's length in characters, counted up to one past the cap.
     pub chars: usize,
 }
 
 /// Refuses a pattern longer than [`MAX_PATTERN_CHARS`].
 pub fn check_pattern(pattern: &str) -> Result<(), PatternTooLong> {
-    // Counting stops at the cap, so even a huge pattern costs only the cap to refuse.
+    // Counting stops past the cap, so even a huge pattern costs only the cap to refuse.
     let chars = pattern.chars().take(MAX_PATTERN_CHARS + 1).count();
     if chars > MAX_PATTERN_CHARS {
-        return Err(PatternTooLong {
-            chars: pattern.chars().count(),
-        });
+        return Err(PatternTooLong { chars });
     }
     Ok(())
 }

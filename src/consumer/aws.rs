@@ -13,12 +13,12 @@ pub(crate) const AUDIENCE: &str = "sts.amazonaws.com";
 pub(crate) const AUDIENCE_ERROR: &str = "Incorrect token audience";
 
 /// The condition-key prefix for an issuer: the issuer without its scheme, e.g.
-/// `token.actions.githubusercontent.com/acme` for an enterprise-slug issuer. IAM names the
-/// OIDC provider (`oidc-provider/PREFIX`) and the condition keys (`PREFIX:sub`) after the
-/// provider URL, and STS takes the provider whose URL equals the token's `iss` exactly. So a
-/// trailing `/` is kept: trimming it would name keys of a provider that the token's `iss` does
-/// not equal (the `issuer-trailing-slash` finding explains that mismatch). The one rule for
-/// the snippet and the evaluator.
+/// `token.actions.githubusercontent.com/acme` for an enterprise-slug issuer. Source: the facts
+/// file ("PREFIX is the provider URL without `https://`, enterprise slug included", from the
+/// IAM User Guide's "Available keys for AWS OIDC federation"). What IAM does with a trailing
+/// `/` is not in that source: we keep it (the key names the provider whose URL equals the
+/// token's `iss`), and the `issuer-trailing-slash` finding tells the user that the provider
+/// must be registered exactly so. The one rule for the snippet and the evaluator.
 pub(crate) fn key_prefix(issuer: &str) -> &str {
     issuer
         .strip_prefix("https://")
