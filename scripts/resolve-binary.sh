@@ -252,7 +252,9 @@ fi
 
 # ---- 4. a build from the action's source --------------------------------------------------
 
+built_why="cargo is not available to build it"
 if command -v cargo >/dev/null 2>&1; then
+  built_why="the build from source with cargo failed (its output is above)"
   log "building oidc-preflight from ${action_path} with $(cargo --version 2>/dev/null || echo cargo)"
   target_dir="${cache_root}/build"
   if cargo build --locked --profile action --manifest-path "${action_path}/Cargo.toml" \
@@ -274,9 +276,11 @@ fi
 
 # ---- 5. nothing worked --------------------------------------------------------------------
 
-if [[ "${released}" == true ]]; then
+if [[ "${released}" == true && -z "${asset_sha}" ]]; then
+  why="the release ${version} has no binary for ${target}"
+elif [[ "${released}" == true ]]; then
   why="the release ${version} binary for ${target} could not be downloaded"
 else
   why="this commit of the action is not a release, so there is no pinned binary to download"
 fi
-fail 1 "${why}, and cargo is not available to build it. Either: pin the action to a release tag (uses: oidc-preflight/oidc-preflight@v1); pass a binary already on the runner in the \`binary\` input; put the release binary in the tool cache (${cache_root}); or install Rust (cargo) on the runner."
+fail 1 "${why}, and ${built_why}. Either: pin the action to a release tag (uses: oidc-preflight/oidc-preflight@v1); pass a binary already on the runner in the \`binary\` input; put the release binary in the tool cache (${cache_root}); or install Rust (cargo) on the runner."
