@@ -171,6 +171,61 @@ ids! {
     }
 }
 
+impl PolicyReasonId {
+    /// Whether a reason with this id says a part of the document holds for the token
+    /// (matched, passed, allows) rather than why it does not. A match with no wildcard arm:
+    /// a new id does not compile until it is put on one side. (Not read from the wording:
+    /// `aws-statement-not-matched` and `gcp-subject-not-mapped` end like ids that hold.)
+    pub fn holds(self) -> bool {
+        match self {
+            PolicyReasonId::AwsConditionPassed
+            | PolicyReasonId::AwsStatementAllows
+            | PolicyReasonId::AzureAudienceMatched
+            | PolicyReasonId::AzureCredentialMatches
+            | PolicyReasonId::AzureExpressionMatched
+            | PolicyReasonId::AzureIssuerMatched
+            | PolicyReasonId::AzureSubjectMatched
+            | PolicyReasonId::GcpAudienceMatched
+            | PolicyReasonId::GcpConditionPassed
+            | PolicyReasonId::GcpIssuerMatched
+            | PolicyReasonId::GcpSubjectMapped => true,
+            PolicyReasonId::AwsActionMismatch
+            | PolicyReasonId::AwsConditionFailed
+            | PolicyReasonId::AwsConditionKeyNotFromToken
+            | PolicyReasonId::AwsConditionKeyPrefixMismatch
+            | PolicyReasonId::AwsExplicitDeny
+            | PolicyReasonId::AwsForallvaluesAbsentKey
+            | PolicyReasonId::AwsImplicitDeny
+            | PolicyReasonId::AwsOperatorNotEvaluated
+            | PolicyReasonId::AwsPrincipalMismatch
+            | PolicyReasonId::AwsStatementDenies
+            | PolicyReasonId::AwsStatementNotMatched
+            | PolicyReasonId::AwsWildcardUnderStringequals
+            | PolicyReasonId::AzureAudienceMismatch
+            | PolicyReasonId::AzureCaseOnlyMismatch
+            | PolicyReasonId::AzureCredentialNotMatched
+            | PolicyReasonId::AzureExpressionFailed
+            | PolicyReasonId::AzureIssuerMismatch
+            | PolicyReasonId::AzureNoMatchingCredential
+            | PolicyReasonId::AzureSubjectMismatch
+            | PolicyReasonId::AzureTooManyCredentials
+            | PolicyReasonId::GcpAudienceMismatch
+            | PolicyReasonId::GcpCelFailed
+            | PolicyReasonId::GcpCelTimeout
+            | PolicyReasonId::GcpConditionError
+            | PolicyReasonId::GcpConditionFailed
+            | PolicyReasonId::GcpIssuerMismatch
+            | PolicyReasonId::GcpMappingError
+            | PolicyReasonId::GcpNoAttributeCondition
+            | PolicyReasonId::GcpProviderDisabled
+            | PolicyReasonId::GcpSubjectNotMapped
+            | PolicyReasonId::GcpSubjectNotString
+            | PolicyReasonId::GcpMappedSubjectTooLong
+            | PolicyReasonId::GcpUnmappedAttribute => false,
+        }
+    }
+}
+
 /// One diagnosis.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Finding {

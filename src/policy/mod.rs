@@ -249,25 +249,9 @@ impl Reason {
     /// Whether this reason says a part of the document holds for the token (matched, passed,
     /// allows) rather than why it does not.
     pub fn holds(&self) -> bool {
-        HOLDING.contains(&self.id)
+        self.id.holds()
     }
 }
-
-/// The ids of reasons that hold. Listed, not read from the id's wording:
-/// `aws-statement-not-matched` and `gcp-subject-not-mapped` end like ids that hold.
-const HOLDING: &[PolicyReasonId] = &[
-    PolicyReasonId::AwsConditionPassed,
-    PolicyReasonId::AwsStatementAllows,
-    PolicyReasonId::AzureAudienceMatched,
-    PolicyReasonId::AzureCredentialMatches,
-    PolicyReasonId::AzureExpressionMatched,
-    PolicyReasonId::AzureIssuerMatched,
-    PolicyReasonId::AzureSubjectMatched,
-    PolicyReasonId::GcpAudienceMatched,
-    PolicyReasonId::GcpConditionPassed,
-    PolicyReasonId::GcpIssuerMatched,
-    PolicyReasonId::GcpSubjectMapped,
-];
 
 /// One document's verdict: the path as given, and its evaluation.
 #[derive(Debug, Clone)]
