@@ -12,14 +12,12 @@ use crate::findings::{Finding, FindingId, Severity};
 use crate::pattern::{string_like, string_like_ignoring_case};
 use crate::snippets::{self, Snippets};
 use crate::subject::{self, classify, Context, SubjectForm};
+use crate::times::{self, TimeFact, LEEWAY};
 use crate::verify::{Verified, VerifyError};
 
 pub use crate::plan::{
     parse_claim_expectations, BadClaimExpectation, ClaimExpectation, Expectations, Surface,
 };
-
-/// Tolerance for clock differences, as the clouds allow.
-const LEEWAY: i64 = 60;
 
 /// When the analysis runs.
 #[derive(Debug, Clone, Copy)]
@@ -672,71 +670,60 @@ fn check_workflows(claims: &Claims, expect: &Expectations, findings: &mut Vec<Fi
 /// Time claims against the clock. The claims are untrusted and may hold any i64 (floats
 /// saturate to one), so every difference saturates instead of overflowing.
 fn check_time(claims: &Claims, clock: Clock, findings: &mut Vec<Finding>) {
-    let now = clock.now;
-    // A time claim that is there but not a number would otherwise be skipped below, and a
-    // token with `exp: "tomorrow"` would pass; every consumer rejects it.
-    for name in ["exp", "nbf", "iat"] {
-        let present = claims.get(name).is_some_and(|v| !v.is_null());
-        if present && claims.timestamp(name).is_none() {
-            findings.push(Finding::new(
+    for fact in times::facts(claims, clock.now) {
+        findings.extend(match fact {
+            TimeFact::NotANumber { claim } => Some(Finding::new(
                 FindingId::TimeClaimInvalid,
                 Severity::Error,
                 "Time claim is not a number",
-                format!("claim `{name}` is not a number of seconds since the epoch (a NumericDate), so AWS, Azure and GCP reject the token"),
+                format!("claim `{claim}` is not a number of seconds since the epoch (a NumericDate), so AWS, Azure and GCP reject the token"),
                 "GitHub issues exp, nbf and iat as numbers: this token was not issued by GitHub Actions, or was altered",
-            ));
-        }
-    }
-    if let Some(exp) = claims.timestamp("exp") {
-        let left = exp.saturating_sub(now);
-        if left <= 0 {
-            findings.push(Finding::new(
+            )),
+            TimeFact::Expired { exp, ago } => Some(Finding::new(
                 FindingId::TokenExpired,
                 Severity::Error,
                 "Token expired",
-                format!("the token expired {} s ago (exp {exp})", left.unsigned_abs()),
+                format!("the token expired {} s ago (exp {exp})", ago.unsigned_abs()),
                 "request a new token right before the step that uses it (Azure: `AADSTS700024: Client assertion is not within its valid time range.`)",
-            ));
-        } else if left < LEEWAY {
-            findings.push(Finding::new(
+            )),
+            TimeFact::ExpiresSoon { left } => Some(Finding::new(
                 FindingId::TokenExpiring,
                 Severity::Warning,
                 "Token about to expire",
                 format!("the token expires in {left} s"),
                 "request the token right before the step that uses it; do not reuse it across long steps or retries",
-            ));
-        }
-    }
-    if let Some(nbf) = claims.timestamp("nbf") {
-        if nbf > now.saturating_add(LEEWAY) {
-            findings.push(Finding::new(
+            )),
+            TimeFact::InFuture { claim: "nbf", ahead, .. } if ahead > LEEWAY => Some(Finding::new(
                 FindingId::TokenNotYetValid,
                 Severity::Error,
                 "Token not yet valid",
-                format!(
-                    "nbf is {} s in the future by this machine's clock",
-                    nbf.saturating_sub(now)
-                ),
+                format!("nbf is {ahead} s in the future by this machine's clock"),
                 "check this machine's clock (NTP); consumers refuse tokens before nbf",
-            ));
-        }
+            )),
+            TimeFact::InFuture { claim: "iat", at, ahead } if ahead > LEEWAY => {
+                Some(skew(at, ahead))
+            }
+            // Only a token requested just now should have been issued about now.
+            TimeFact::IssuedEarlier { iat, behind } if clock.fresh => {
+                Some(skew(iat, behind.saturating_neg()))
+            }
+            TimeFact::InFuture { .. } | TimeFact::IssuedEarlier { .. } => None,
+        });
     }
-    if let Some(iat) = claims.timestamp("iat") {
-        let skew = iat.saturating_sub(now);
-        if skew > LEEWAY || (clock.fresh && skew < -LEEWAY) {
-            findings.push(Finding::new(
-                FindingId::ClockSkew,
-                Severity::Warning,
-                "Clock looks skewed",
-                format!(
-                    "the token was issued at {iat}, {} s {} this machine's clock",
-                    skew.unsigned_abs(),
-                    if skew > 0 { "ahead of" } else { "behind" }
-                ),
-                "fix the runner's clock (NTP): consumers refuse tokens whose iat or nbf lie in their future (`The token is not yet valid (iat)`)",
-            ));
-        }
-    }
+}
+
+fn skew(iat: i64, skew: i64) -> Finding {
+    Finding::new(
+        FindingId::ClockSkew,
+        Severity::Warning,
+        "Clock looks skewed",
+        format!(
+            "the token was issued at {iat}, {} s {} this machine's clock",
+            skew.unsigned_abs(),
+            if skew > 0 { "ahead of" } else { "behind" }
+        ),
+        "fix the runner's clock (NTP): consumers refuse tokens whose iat or nbf lie in their future (`The token is not yet valid (iat)`)",
+    )
 }
 
 fn list(patterns: &[String]) -> String {

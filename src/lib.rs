@@ -32,7 +32,7 @@
 //! | layer | modules | what they are |
 //! |---|---|---|
 //! | 0 | `random`, `secret`, `files`, `pattern`, `claims` | primitives: no other module |
-//! | 1 | `commands`, `outputs`, `subject`, `request` | workflow commands, output files, `sub` forms, HTTP |
+//! | 1 | `commands`, `outputs`, `subject`, `request`, `times` | workflow commands, output files, `sub` forms, HTTP, the time claims' rules |
 //! | 2 | `findings`, `verify` | the finding model; signature verification |
 //! | 3 | `consumer` | one module per consumer: audiences, limits, snippets, rules |
 //! | 4 | `policy`, `plan` | trust document evaluators; what the user asked to check |
@@ -96,6 +96,8 @@ pub mod snippets;
 pub mod subject;
 #[doc(hidden)]
 pub mod summary;
+#[doc(hidden)]
+pub mod times;
 #[doc(hidden)]
 pub mod trust;
 #[doc(hidden)]

@@ -27,6 +27,7 @@ use serde_json::Value;
 use crate::claims::{self, Claims, DecodedToken};
 use crate::request::RetryPolicy;
 use crate::secret::Secret;
+use crate::times::{self, TimeFact};
 
 pub use discovery::{discover_jwks, discover_jwks_traced};
 pub use error::{Document, VerifyError};
@@ -483,35 +484,29 @@ fn undecodable(reason: &str) -> VerifyError {
     }
 }
 
-/// `exp`, `nbf` and `iat` against `now` with the leeway. Saturating arithmetic: the values are
-/// untrusted and may be anything an i64 holds.
+/// `exp`, `nbf` and `iat` against `now` with the leeway, by the rules of [`crate::times`]
+/// (the analysis explains the same facts): the first that refuses the token is the error.
 fn check_times(claims: &Claims, now: i64, leeway: i64) -> Result<(), VerifyError> {
-    if let Some(exp) = claims.timestamp("exp") {
-        if exp.saturating_add(leeway) < now {
-            return Err(VerifyError::Expired {
-                exp,
-                ago: seconds(now.saturating_sub(exp)),
-            });
-        }
+    let refusal = times::facts(claims, now)
+        .into_iter()
+        .find(|f| f.refuses(leeway));
+    match refusal {
+        None => Ok(()),
+        Some(TimeFact::NotANumber { claim }) => Err(VerifyError::MissingClaim {
+            claim: claim.to_owned(),
+        }),
+        Some(TimeFact::Expired { exp, ago }) => Err(VerifyError::Expired {
+            exp,
+            ago: seconds(ago),
+        }),
+        Some(TimeFact::InFuture { claim, at, ahead }) => Err(VerifyError::NotYetValid {
+            claim,
+            at,
+            ahead: seconds(ahead),
+        }),
+        // Never refusing (TimeFact::refuses): warnings for the analysis only.
+        Some(TimeFact::ExpiresSoon { .. } | TimeFact::IssuedEarlier { .. }) => Ok(()),
     }
-    for claim in ["nbf", "iat"] {
-        if claims.get(claim).is_none() {
-            continue;
-        }
-        let Some(at) = claims.timestamp(claim) else {
-            return Err(VerifyError::MissingClaim {
-                claim: claim.to_owned(),
-            });
-        };
-        if at > now.saturating_add(leeway) {
-            return Err(VerifyError::NotYetValid {
-                claim,
-                at,
-                ahead: seconds(at.saturating_sub(now)),
-            });
-        }
-    }
-    Ok(())
 }
 
 fn audiences(claims: &Claims) -> Vec<String> {
