@@ -85,7 +85,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
         let config = ActionConfig::from_env(&Env::from_pairs(vars))?;
         let (mut out, mut err) = (Vec::new(), Vec::new());
-        let status = run_action(&config, &mut out, &mut err).await;
+        let status = run_action(
+            &config,
+            &oidc_preflight::times::system_now,
+            &mut out,
+            &mut err,
+        )
+        .await;
         let raw = format!("{}{}", String::from_utf8(out)?, String::from_utf8(err)?);
         let view = runner::process(&raw);
 

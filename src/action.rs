@@ -2,7 +2,6 @@
 
 use std::fs::OpenOptions;
 use std::io::{self, Write};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::claims::{self, DecodedToken};
 use crate::commands::{self, inert, Level};
@@ -23,10 +22,11 @@ use crate::verify::{self, SignatureStatus, TrustedIssuers, Verified, VerifyError
 /// bad input.
 pub async fn run_action(
     config: &ActionConfig,
+    clock: &dyn Fn() -> i64,
     out: &mut impl Write,
     err: &mut impl Write,
 ) -> ExitStatus {
-    match run(config, out).await {
+    match run(config, clock, out).await {
         Ok(status) => status,
         Err(error) => {
             // Best effort: if stdout itself is broken there is nowhere left to report.
@@ -50,7 +50,11 @@ pub fn report_error(error: &Error, out: &mut impl Write, err: &mut impl Write) -
     commands::annotation(out, Level::Error, error.title(), &annotation)
 }
 
-async fn run(config: &ActionConfig, out: &mut impl Write) -> Result<ExitStatus, Error> {
+async fn run(
+    config: &ActionConfig,
+    clock: &dyn Fn() -> i64,
+    out: &mut impl Write,
+) -> Result<ExitStatus, Error> {
     // The request token is masked before anything else is printed.
     if let Some(bearer) = &config.request_token {
         commands::add_mask(out, bearer.reveal())?;
@@ -94,7 +98,8 @@ async fn run(config: &ActionConfig, out: &mut impl Write) -> Result<ExitStatus, 
     // may still be a credential.
     commands::add_mask(out, token.reveal())?;
     let decoded = claims::decode(token.reveal())?;
-    let now = now_epoch();
+    // Read once, when the token exists: every check and the signature's use this instant.
+    let now = clock();
     let mut analysis =
         diagnose::analyze(&decoded.claims, &config.expect, Clock { now, fresh: true });
     trust::apply(&mut analysis, &policies);
@@ -415,11 +420,4 @@ fn write_outputs(
         })?,
     }
     Ok(())
-}
-
-fn now_epoch() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or_default()
 }

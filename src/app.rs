@@ -31,21 +31,23 @@ pub struct Stdin<R: Read> {
     pub is_terminal: bool,
 }
 
-/// Runs what the command line asks for and returns the exit status.
+/// Runs what the command line asks for and returns the exit status. `clock` is read once:
+/// by `check` and `predict` at the start, by the action when the token has arrived (the
+/// request may have retried for most of its deadline).
 pub fn run<R: Read, O: Write, E: Write>(
     cli: Cli,
     env: &Env,
-    now: i64,
+    clock: &dyn Fn() -> i64,
     stdin: Stdin<R>,
     out: &mut O,
     err: &mut E,
 ) -> ExitStatus {
     let in_runner = env.get("GITHUB_ACTIONS") == Some("true");
     let status = match cli.command {
-        None | Some(Command::Action) => action(env, out, err),
+        None | Some(Command::Action) => action(env, clock, out, err),
         Some(Command::Check(args)) => check(
             &args,
-            now,
+            clock(),
             stdin,
             Sink {
                 out: &mut *out,
@@ -55,7 +57,7 @@ pub fn run<R: Read, O: Write, E: Write>(
         ),
         Some(Command::Predict(args)) => offline::run_predict(
             &args,
-            now,
+            clock(),
             Sink {
                 out: &mut *out,
                 err,
@@ -75,12 +77,17 @@ fn runtime() -> Result<tokio::runtime::Runtime, Error> {
         .build()?)
 }
 
-fn action(env: &Env, out: &mut impl Write, err: &mut impl Write) -> ExitStatus {
+fn action(
+    env: &Env,
+    clock: &dyn Fn() -> i64,
+    out: &mut impl Write,
+    err: &mut impl Write,
+) -> ExitStatus {
     let started = ActionConfig::from_env(env)
         .map_err(Error::from)
         .and_then(|c| Ok((c, runtime()?)));
     match started {
-        Ok((config, rt)) => rt.block_on(run_action(&config, out, err)),
+        Ok((config, rt)) => rt.block_on(run_action(&config, clock, out, err)),
         Err(error) => {
             let _ = report_error(&error, out, err);
             error.exit_status()

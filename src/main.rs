@@ -2,10 +2,10 @@
 
 use std::io::IsTerminal;
 use std::process::ExitCode;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use oidc_preflight::app::{self, Stdin};
 use oidc_preflight::cli::Cli;
+use oidc_preflight::times::system_now;
 use oidc_preflight::{Env, ExitStatus};
 
 fn main() -> ExitCode {
@@ -21,16 +21,19 @@ fn main() -> ExitCode {
             });
         }
     };
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or_default();
     let stdin = std::io::stdin();
     let stdin = Stdin {
         is_terminal: stdin.is_terminal(),
         reader: stdin.lock(),
     };
     let (mut out, mut err) = (std::io::stdout().lock(), std::io::stderr().lock());
-    let status = app::run(cli, &Env::from_process(), now, stdin, &mut out, &mut err);
+    let status = app::run(
+        cli,
+        &Env::from_process(),
+        &system_now,
+        stdin,
+        &mut out,
+        &mut err,
+    );
     ExitCode::from(status.code())
 }

@@ -4,6 +4,16 @@
 
 use crate::claims::Claims;
 
+/// The system clock, in seconds since the epoch: the one place it is read. The binary passes
+/// it to the run (which reads it when the token arrives, not before the retries); a
+/// [`crate::Verifier`] without `VerifyOptions::now` reads it when it verifies.
+pub fn system_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
 /// The clock tolerance the analysis allows, as the clouds do: a token that expires within it
 /// draws a warning, an `nbf` or `iat` ahead by more than it an error or a skew warning.
 pub const LEEWAY: i64 = 60;

@@ -18,7 +18,7 @@ mod error;
 mod issuers;
 mod jwks;
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{Algorithm, Validation};
@@ -308,7 +308,7 @@ pub fn verify_with_jwks(
     let (decoded, kid) = precheck(token)?;
     let trusted = options.issuers.accept(decoded.claims.str("iss"))?;
     let candidates = jwks.candidates(kid.as_deref())?;
-    let now = options.now.unwrap_or_else(system_now);
+    let now = options.now.unwrap_or_else(times::system_now);
     // Capped so that jsonwebtoken's unsigned `now - leeway` cannot underflow; a day of clock
     // skew is far beyond what any cloud accepts anyway.
     let leeway_secs = options.leeway.as_secs().min(MAX_LEEWAY_SECS);
@@ -520,13 +520,6 @@ fn audiences(claims: &Claims) -> Vec<String> {
 
 fn seconds(secs: i64) -> Duration {
     Duration::from_secs(u64::try_from(secs).unwrap_or(0))
-}
-
-fn system_now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
-        .unwrap_or(0)
 }
 
 #[cfg(test)]

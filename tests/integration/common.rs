@@ -58,7 +58,15 @@ pub async fn run_with(
     // Refused inputs are reported as the binary reports them (src/app.rs), so a scenario can
     // show what a person reads when the action stops before the token request.
     let status = match ActionConfig::from_env(&Env::from_pairs(vars)) {
-        Ok(config) => run_action(&config, &mut out, &mut err).await,
+        Ok(config) => {
+            run_action(
+                &config,
+                &oidc_preflight::times::system_now,
+                &mut out,
+                &mut err,
+            )
+            .await
+        }
         Err(e) => {
             let error = oidc_preflight::Error::from(e);
             report_error(&error, &mut out, &mut err).expect("report to a buffer");

@@ -1091,7 +1091,7 @@ async fn read(r: &Reading) -> String {
     let status = oidc_preflight::app::run(
         cli,
         &oidc_preflight::Env::from_pairs(Vec::<(String, String)>::new()),
-        IAT + 10,
+        &|| IAT + 10,
         oidc_preflight::app::Stdin {
             reader: token.as_bytes(),
             is_terminal: false,
