@@ -119,7 +119,8 @@ async fn run(
                 keys_client = request::client_for(&key_source)?;
                 &keys_client
             };
-            let result = check_signature(config, issuers, client, &token, now, out).await?;
+            let result =
+                check_signature(config, issuers, client, &token, &decoded, now, out).await?;
             analysis.record_signature(&result, Surface::Action);
             SignatureStatus::of(&result)
         }
@@ -177,6 +178,7 @@ async fn check_signature(
     issuers: TrustedIssuers,
     client: &reqwest::Client,
     token: &Secret,
+    decoded: &DecodedToken,
     now: i64,
     out: &mut impl Write,
 ) -> Result<Result<Verified, VerifyError>, Error> {
@@ -191,7 +193,7 @@ async fn check_signature(
             written = commands::debug(out, &line);
         }
     };
-    let result = verify::verify_traced(client, token, &options, &mut trace).await;
+    let result = verify::verify_decoded_traced(client, token, decoded, &options, &mut trace).await;
     written?;
     if config.debug {
         match &result {

@@ -121,7 +121,9 @@ pub async fn run_check<O: Write, E: Write>(
                 now: Some(now),
                 ..VerifyOptions::new(issuers)
             };
-            Some(verify::verify_with_jwks(&token, &jwks, &options))
+            Some(verify::verify_decoded_with_jwks(
+                &token, &decoded, &jwks, &options,
+            ))
         }
         (Some(KeySource::Discover), Some(issuers)) => {
             let options = VerifyOptions {
@@ -137,7 +139,10 @@ pub async fn run_check<O: Write, E: Write>(
                 .or_else(|| decoded.claims.str("iss").map(str::to_owned))
                 .unwrap_or_default();
             match request::client_for(&key_source) {
-                Ok(client) => Some(verify::verify(&client, &token, &options).await),
+                Ok(client) => Some(
+                    verify::verify_decoded_traced(&client, &token, &decoded, &options, &mut |_| {})
+                        .await,
+                ),
                 Err(e) => return fail(&Error::Request(e), sink),
             }
         }

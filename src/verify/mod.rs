@@ -263,9 +263,22 @@ pub async fn verify_traced(
     options: &VerifyOptions,
     trace: &mut dyn FnMut(String),
 ) -> Result<Verified, VerifyError> {
+    let decoded = claims::decode(token.reveal())?;
+    verify_decoded_traced(client, token, &decoded, options, trace).await
+}
+
+/// [`verify_traced`] for a token the caller has decoded already (the action and `check`
+/// decode it once, for the analysis and for this).
+pub(crate) async fn verify_decoded_traced(
+    client: &reqwest::Client,
+    token: &Secret,
+    decoded: &DecodedToken,
+    options: &VerifyOptions,
+    trace: &mut dyn FnMut(String),
+) -> Result<Verified, VerifyError> {
     // Reject what no key could verify, and any issuer no one trusts, before touching the
     // network: the URL fetched must never be one the token's sender chose.
-    let (decoded, kid) = precheck(token)?;
+    let kid = precheck(token, decoded)?;
     trace(format!(
         "token header: alg `{}`, kid `{}`",
         decoded
@@ -280,7 +293,9 @@ pub async fn verify_traced(
     ));
     let issuer = options.issuers.accept(decoded.claims.str("iss"))?;
     let jwks = match &options.keys {
-        KeySource::Jwks(jwks) => return verify_with_jwks(token, jwks, options),
+        KeySource::Jwks(jwks) => {
+            return verify_with_keys(token, decoded, kid, &issuer, jwks, options)
+        }
         KeySource::Discover => {
             trace(format!(
                 "discovering the signing keys of `{}` (deadline {:.1} s)",
@@ -290,7 +305,7 @@ pub async fn verify_traced(
             discover_jwks_traced(client, &issuer, &options.retry, trace).await?
         }
     };
-    let mut verified = verify_with_jwks(token, &jwks, options)?;
+    let mut verified = verify_with_keys(token, decoded, kid, &issuer, &jwks, options)?;
     let mut notes = jwks.notes().to_vec();
     notes.append(&mut verified.notes);
     verified.notes = notes;
@@ -305,8 +320,31 @@ pub fn verify_with_jwks(
     jwks: &Jwks,
     options: &VerifyOptions,
 ) -> Result<Verified, VerifyError> {
-    let (decoded, kid) = precheck(token)?;
+    let decoded = claims::decode(token.reveal())?;
+    verify_decoded_with_jwks(token, &decoded, jwks, options)
+}
+
+/// [`verify_with_jwks`] for a token the caller has decoded already.
+pub(crate) fn verify_decoded_with_jwks(
+    token: &Secret,
+    decoded: &DecodedToken,
+    jwks: &Jwks,
+    options: &VerifyOptions,
+) -> Result<Verified, VerifyError> {
+    let kid = precheck(token, decoded)?;
     let trusted = options.issuers.accept(decoded.claims.str("iss"))?;
+    verify_with_keys(token, decoded, kid, &trusted, jwks, options)
+}
+
+/// The signature and the claims, once the precheck has passed and the issuer is trusted.
+fn verify_with_keys(
+    token: &Secret,
+    decoded: &DecodedToken,
+    kid: Option<String>,
+    trusted: &str,
+    jwks: &Jwks,
+    options: &VerifyOptions,
+) -> Result<Verified, VerifyError> {
     let candidates = jwks.candidates(kid.as_deref())?;
     let now = options.now.unwrap_or_else(times::system_now);
     // Capped so that jsonwebtoken's unsigned `now - leeway` cannot underflow; a day of clock
@@ -347,7 +385,7 @@ pub fn verify_with_jwks(
                     err.into_kind(),
                     &decoded.claims,
                     &kid,
-                    &trusted,
+                    trusted,
                     options,
                     now,
                 ))
@@ -372,7 +410,7 @@ pub fn verify_with_jwks(
         ));
     }
     Ok(Verified {
-        claims: decoded.claims,
+        claims: decoded.claims.clone(),
         kid,
         issuer,
         notes,
@@ -385,9 +423,8 @@ fn kid_less_miss(err: &jsonwebtoken::errors::Error, tried: usize) -> bool {
     tried > 1 && matches!(err.kind(), ErrorKind::InvalidSignature)
 }
 
-/// Decodes the token and accepts only RS256, before any key is chosen; returns the `kid`.
-fn precheck(token: &Secret) -> Result<(DecodedToken, Option<String>), VerifyError> {
-    let decoded = claims::decode(token.reveal())?;
+/// Accepts only RS256, before any key is chosen; returns the `kid`.
+fn precheck(token: &Secret, decoded: &DecodedToken) -> Result<Option<String>, VerifyError> {
     let header = &decoded.header;
     match header.get("alg") {
         Some(Value::String(alg)) if alg == "RS256" => {}
@@ -422,7 +459,7 @@ fn precheck(token: &Secret) -> Result<(DecodedToken, Option<String>), VerifyErro
             })
         }
     };
-    Ok((decoded, kid))
+    Ok(kid)
 }
 
 /// jsonwebtoken's verdict in our terms, with the details it does not give.
@@ -525,6 +562,12 @@ fn seconds(secs: i64) -> Duration {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Decode and precheck, as verification does.
+    fn pre(token: &Secret) -> Result<Option<String>, VerifyError> {
+        let decoded = claims::decode(token.reveal())?;
+        precheck(token, &decoded)
+    }
     use crate::claims::base64url;
     use serde_json::json;
 
@@ -553,23 +596,23 @@ mod tests {
             (r#"{"typ":"JWT"}"#, "(missing)"),
             (r#"{"alg":7}"#, "(missing)"),
         ] {
-            match precheck(&unsigned(header, "{}")) {
+            match pre(&unsigned(header, "{}")) {
                 Err(VerifyError::UnsupportedAlgorithm { alg }) => assert_eq!(alg, want),
                 other => panic!("{header}: {other:?}"),
             }
         }
-        let (_, kid) = precheck(&unsigned(r#"{"alg":"RS256","kid":"k1"}"#, "{}")).unwrap();
+        let kid = pre(&unsigned(r#"{"alg":"RS256","kid":"k1"}"#, "{}")).unwrap();
         assert_eq!(kid.as_deref(), Some("k1"));
         assert!(matches!(
-            precheck(&unsigned(r#"{"alg":"RS256","kid":1}"#, "{}")),
+            pre(&unsigned(r#"{"alg":"RS256","kid":1}"#, "{}")),
             Err(VerifyError::Undecodable { .. })
         ));
         assert!(matches!(
-            precheck(&unsigned(r#"{"alg":"RS256","crit":["exp"]}"#, "{}")),
+            pre(&unsigned(r#"{"alg":"RS256","crit":["exp"]}"#, "{}")),
             Err(VerifyError::Undecodable { .. })
         ));
         assert!(matches!(
-            precheck(&Secret::new("not-a-jwt")),
+            pre(&Secret::new("not-a-jwt")),
             Err(VerifyError::Malformed(_))
         ));
     }
