@@ -30,24 +30,10 @@ pub async fn run_action(
         Ok(status) => status,
         Err(error) => {
             // Best effort: if stdout itself is broken there is nowhere left to report.
-            let _ = report_error(&error, out, err);
+            let _ = error.report(true, out, err);
             error.exit_status()
         }
     }
-}
-
-/// Writes an error as a plain message on `err` and as an `::error` annotation on `out`.
-pub fn report_error(error: &Error, out: &mut impl Write, err: &mut impl Write) -> io::Result<()> {
-    let message = error.to_string();
-    writeln!(err, "error: {}", inert(&message))?;
-    let mut annotation = message;
-    if let Some(hint) = error.hint() {
-        for line in hint.lines() {
-            writeln!(err, "  hint: {line}")?;
-        }
-        annotation = format!("{annotation}\n\nHint: {hint}");
-    }
-    commands::annotation(out, Level::Error, error.title(), &annotation)
 }
 
 async fn run(

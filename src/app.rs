@@ -5,9 +5,8 @@ use std::future::Future;
 use std::io::{Read, Write};
 use std::path::Path;
 
-use crate::action::{report_error, run_action};
+use crate::action::run_action;
 use crate::cli::{CheckArgs, Cli, Command};
-use crate::commands;
 use crate::config::{ActionConfig, Env};
 use crate::error::{Error, ExitStatus};
 use crate::files::{self, FileError};
@@ -89,7 +88,7 @@ fn action(
     match started {
         Ok((config, rt)) => rt.block_on(run_action(&config, clock, out, err)),
         Err(error) => {
-            let _ = report_error(&error, out, err);
+            let _ = error.report(true, out, err);
             error.exit_status()
         }
     }
@@ -104,21 +103,17 @@ fn check<R: Read, O: Write, E: Write>(
     let input = read_token(args.token.as_deref(), stdin).and_then(|token| Ok((token, keys(args)?)));
     let (token, keys) = match input {
         Ok(input) => input,
-        Err(Refused { message, hint }) => {
-            let _ = writeln!(
-                sink.err,
-                "error: {}\n  hint: {hint}",
-                commands::inert(&message)
-            );
-            return ExitStatus::Usage;
+        Err(error) => {
+            let _ = error.report(false, sink.out, sink.err);
+            return error.exit_status();
         }
     };
     if matches!(keys, Some(KeySource::Discover)) {
         return match runtime() {
             Ok(rt) => rt.block_on(offline::run_check(&args.checks, &token, keys, now, sink)),
             Err(e) => {
-                let _ = writeln!(sink.err, "error: {e}");
-                ExitStatus::Usage
+                let _ = e.report(false, sink.out, sink.err);
+                e.exit_status()
             }
         };
     }
@@ -151,38 +146,32 @@ fn check<R: Read, O: Write, E: Write>(
     match ready {
         std::task::Poll::Ready(status) => status,
         std::task::Poll::Pending => {
-            let _ = writeln!(
-                err,
-                "error: internal: an offline check waited on I/O\n  hint: please report this; `--no-verify` and `--jwks` make no request"
-            );
-            ExitStatus::Usage
+            let error = Error::Usage {
+                message: "internal: an offline check waited on I/O".to_owned(),
+                hint: "please report this; `--no-verify` and `--jwks` make no request".to_owned(),
+            };
+            let _ = error.report(false, out, err);
+            error.exit_status()
         }
     }
 }
 
-/// An input `check` cannot use: a usage error (exit 2).
-struct Refused {
-    message: String,
-    hint: String,
-}
-
-impl From<FileError> for Refused {
-    fn from(e: FileError) -> Self {
-        Self {
-            hint: e.hint().to_owned(),
-            message: e.to_string(),
-        }
+/// A file or stream `check` cannot use: a usage error (exit 2).
+fn unreadable(e: FileError) -> Error {
+    Error::Usage {
+        hint: e.hint().to_owned(),
+        message: e.to_string(),
     }
 }
 
 /// The keys `check` verifies with. A `--jwks` file that cannot be read, or holds no usable
 /// key, is a usage error: the user asked for those keys, so the check must not go on
 /// without them.
-fn keys(args: &CheckArgs) -> Result<Keys, Refused> {
+fn keys(args: &CheckArgs) -> Result<Keys, Error> {
     match (&args.jwks, args.no_verify) {
         (Some(path), _) => {
-            let text = files::read_text(path, "the JWKS file", JWKS_LIMIT)?;
-            let jwks = Jwks::from_json(&text).map_err(|e| Refused {
+            let text = files::read_text(path, "the JWKS file", JWKS_LIMIT).map_err(unreadable)?;
+            let jwks = Jwks::from_json(&text).map_err(|e| Error::Usage {
                 message: format!("the JWKS file `{}` cannot be used: {e}", path.display()),
                 hint: "save the issuer's JWKS to the file: the document its discovery document's `jwks_uri` names (github.com: https://token.actions.githubusercontent.com/.well-known/jwks); or leave out --jwks to fetch it, or pass --no-verify".to_owned(),
             })?;
@@ -194,14 +183,14 @@ fn keys(args: &CheckArgs) -> Result<Keys, Refused> {
 }
 
 /// The token from the file named, or from standard input for `-` or no file, whole.
-fn read_token<R: Read>(path: Option<&Path>, stdin: Stdin<R>) -> Result<String, Refused> {
+fn read_token<R: Read>(path: Option<&Path>, stdin: Stdin<R>) -> Result<String, Error> {
     let pipe_hint = "pass a readable file, or pipe the token: `oidc-preflight check - < token.jwt`";
-    let refused = |message: String| Refused {
+    let refused = |message: String| Error::Usage {
         message,
         hint: pipe_hint.to_owned(),
     };
     if let Some(path) = path.filter(|p| p.as_os_str() != "-") {
-        return Ok(files::read_text(path, "the token file", TOKEN_LIMIT)?);
+        return files::read_text(path, "the token file", TOKEN_LIMIT).map_err(unreadable);
     }
     if stdin.is_terminal {
         return Err(refused("no token given".to_owned()));

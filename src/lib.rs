@@ -118,7 +118,7 @@ pub use verify::{
 
 // For the binary and the tests.
 #[doc(hidden)]
-pub use action::{output_values, report_error, run_action, write_annotations};
+pub use action::{output_values, run_action, write_annotations};
 #[doc(hidden)]
 pub use config::{ActionConfig, Env};
 #[doc(hidden)]

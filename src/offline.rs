@@ -190,12 +190,7 @@ fn opts_is_text(format: Format) -> bool {
 }
 
 fn fail<O: Write, E: Write>(error: &Error, sink: Sink<'_, O, E>) -> ExitStatus {
-    let _ = writeln!(sink.err, "error: {}", commands::inert(&error.to_string()));
-    if let Some(hint) = error.hint() {
-        for line in hint.lines() {
-            let _ = writeln!(sink.err, "  hint: {line}");
-        }
-    }
+    let _ = error.report(false, sink.out, sink.err);
     error.exit_status()
 }
 

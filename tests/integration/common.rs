@@ -2,7 +2,7 @@
 
 use std::time::{Duration, Instant};
 
-use oidc_preflight::{report_error, run_action, ActionConfig, Env, ExitStatus};
+use oidc_preflight::{run_action, ActionConfig, Env, ExitStatus};
 
 use crate::provider::Provider;
 use crate::runner::{self, RunnerView};
@@ -69,7 +69,9 @@ pub async fn run_with(
         }
         Err(e) => {
             let error = oidc_preflight::Error::from(e);
-            report_error(&error, &mut out, &mut err).expect("report to a buffer");
+            error
+                .report(true, &mut out, &mut err)
+                .expect("report to a buffer");
             error.exit_status()
         }
     };
