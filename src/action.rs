@@ -4,16 +4,15 @@ use std::fs::OpenOptions;
 use std::io::{self, Write};
 
 use crate::claims::{self, DecodedToken};
-use crate::commands::{self, inert, Level};
+use crate::commands::{self, inert};
 use crate::config::{ActionConfig, InputError};
-use crate::diagnose::{self, Analysis, Clock, Surface};
+use crate::diagnose::{self, Clock, Surface};
 use crate::error::{Error, ExitStatus};
-use crate::findings::{self, FindingId};
 use crate::outputs;
-use crate::report;
+use crate::report::Report;
 use crate::request::{self, AttemptReport, TokenRequest};
 use crate::secret::Secret;
-use crate::summary;
+use crate::sink;
 use crate::trust;
 use crate::verify::{self, SignatureStatus, TrustedIssuers, Verified, VerifyError, VerifyOptions};
 
@@ -112,27 +111,26 @@ async fn run(
         }
         None => SignatureStatus::Skipped,
     };
-    // Once, before any sink: they all read the same severities.
-    if !config.fail_on_mismatch {
-        analysis.report_failures_as_warnings();
-    }
-
-    commands::without_commands(out, |out| {
-        report::write_report(out, &analysis, &config.expect, now)
-    })?;
-    write_annotations(out, &analysis)?;
+    // Built once; every sink reads it, with the same severities.
+    let report = Report::finish(
+        analysis,
+        decoded.claims,
+        signature,
+        now,
+        config.fail_on_mismatch,
+    );
+    commands::without_commands(out, |out| sink::log::write(out, &report))?;
+    sink::annotations::write(out, &report)?;
     if let Some(path) = &config.summary_path {
         let mut file = OpenOptions::new().append(true).create(true).open(path)?;
-        summary::write_summary(&mut file, &analysis)?;
+        sink::summary::write(&mut file, &report)?;
     }
-    write_outputs(config, &token, &decoded, &analysis, signature, out)?;
-    Ok(
-        if !analysis.verdict().failed() || !config.fail_on_mismatch {
-            ExitStatus::Success
-        } else {
-            ExitStatus::CheckFailed
-        },
-    )
+    write_outputs(config, &token, &report, out)?;
+    Ok(if report.fails_the_step() {
+        ExitStatus::CheckFailed
+    } else {
+        ExitStatus::Success
+    })
 }
 
 fn same_scheme(a: &str, b: &str) -> bool {
@@ -196,63 +194,6 @@ async fn check_signature(
         }
     }
     Ok(result)
-}
-
-/// One annotation per finding, at its severity (with `fail-on-mismatch: false` the analysis
-/// already holds failed checks as warnings: [`Analysis::report_failures_as_warnings`]).
-///
-/// GitHub shows only the first [`findings::ANNOTATIONS_PER_LEVEL`] annotations of each level
-/// per step, so with more of a level the first ones less one are written, and then one that
-/// says how many more the log lists: a flood neither fills the log with commands nor hides
-/// that there is more.
-pub fn write_annotations(out: &mut impl Write, analysis: &Analysis) -> io::Result<()> {
-    let level_of = |f: &findings::Finding| f.severity;
-    let levels = [Level::Error, Level::Warning, Level::Notice];
-    let totals = levels.map(|l| {
-        analysis
-            .findings
-            .iter()
-            .filter(|f| level_of(f) == l)
-            .count()
-    });
-    let quota = |i: usize| {
-        if totals[i] > findings::ANNOTATIONS_PER_LEVEL {
-            findings::ANNOTATIONS_PER_LEVEL - 1
-        } else {
-            totals[i]
-        }
-    };
-    let mut written = [0usize; 3];
-    for f in &analysis.findings {
-        let level = level_of(f);
-        let i = levels.iter().position(|l| *l == level).unwrap_or(0);
-        if written[i] == quota(i) {
-            continue;
-        }
-        written[i] += 1;
-        let prefix = match &analysis.predicted_for {
-            Some(env) if f.id != FindingId::Prediction => {
-                format!("[prediction for environment {env}] ")
-            }
-            _ => String::new(),
-        };
-        let message = format!("{prefix}{}\n\nHint: {}", f.message, f.hint);
-        commands::annotation(out, level, &f.title, &message)?;
-    }
-    for (i, level) in levels.into_iter().enumerate() {
-        let more = totals[i] - written[i];
-        if more > 0 {
-            let message = format!(
-                "{more} more finding(s) of this level are not annotated: GitHub shows only \
-                 {} per step.\n\nHint: the step log and the job summary list the first {} \
-                 findings and count them all",
-                findings::ANNOTATIONS_PER_LEVEL,
-                findings::MAX_LISTED_FINDINGS
-            );
-            commands::annotation(out, level, "More findings", &message)?;
-        }
-    }
-    Ok(())
 }
 
 /// The event payload, to tell a fork pull request from a missing permission. Unreadable or
@@ -324,55 +265,13 @@ fn attempt_line(a: &AttemptReport, debug: bool) -> Option<String> {
     }
 }
 
-/// The step outputs, in the order they are written.
-pub fn output_values(
-    token: &Secret,
-    decoded: &DecodedToken,
-    analysis: &Analysis,
-    signature: SignatureStatus,
-) -> Vec<(&'static str, String)> {
-    let c = &decoded.claims;
-    let text = |name: &str| c.text(name).unwrap_or_default();
-    vec![
-        ("token", token.reveal().to_owned()),
-        ("claims", c.to_json()),
-        ("subject", text("sub")),
-        ("audience", text("aud")),
-        ("issuer", text("iss")),
-        ("repository", text("repository")),
-        ("ref", text("ref")),
-        ("environment", text("environment")),
-        ("job-workflow-ref", text("job_workflow_ref")),
-        (
-            "expires-at",
-            c.timestamp("exp")
-                .map(|e| e.to_string())
-                .unwrap_or_default(),
-        ),
-        ("matched", analysis.passed().to_string()),
-        ("subject-form", analysis.subject_form.kind().to_owned()),
-        (
-            "suggested-pattern",
-            analysis.suggested_pattern().unwrap_or_default().to_owned(),
-        ),
-        ("findings", findings::to_json(&analysis.findings)),
-        ("signature", signature.as_str().to_owned()),
-        (
-            "policy-result",
-            trust::result(&analysis.policies).to_owned(),
-        ),
-    ]
-}
-
 fn write_outputs(
     config: &ActionConfig,
     token: &Secret,
-    decoded: &DecodedToken,
-    analysis: &Analysis,
-    signature: SignatureStatus,
+    report: &Report,
     out: &mut impl Write,
 ) -> Result<(), Error> {
-    let values = output_values(token, decoded, analysis, signature);
+    let values = sink::outputs::values(token, report);
     match &config.output_path {
         Some(path) => {
             // Every value is checked before the first is written: a refused value must not

@@ -52,9 +52,33 @@ pub struct Analysis {
     pub checks_requested: bool,
     /// The signature verified with the issuer's keys (false when not checked).
     pub signature_valid: bool,
+    /// The subject patterns' result, when patterns were given: checked once, here.
+    pub subject_check: Option<SubjectCheck>,
+    /// Each expected claim and whether it held, in the order given.
+    pub claim_checks: Vec<ClaimCheck>,
     /// Set by [`Analysis::report_failures_as_warnings`]: the verdict from before the
     /// severities were lowered, so the checks still count as failed.
     pub(crate) settled: Option<Verdict>,
+}
+
+/// The subject patterns against the checked `sub`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SubjectCheck {
+    /// The first pattern that matched, if one did.
+    pub matched: Option<String>,
+    /// Every pattern, as given.
+    pub patterns: Vec<String>,
+}
+
+/// One expected claim (`name=pattern`) and whether the checked claims hold it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClaimCheck {
+    /// The claim.
+    pub name: String,
+    /// The pattern expected.
+    pub pattern: String,
+    /// Whether a value of the claim matches it.
+    pub held: bool,
 }
 
 /// The outcome of a run: the one source for the log's and the summary's verdict line, the
@@ -221,6 +245,22 @@ pub fn analyze(claims: &Claims, expect: &Expectations, clock: Clock) -> Analysis
     };
     let snippets = snippets::build(&claims, suggestions.last().map(String::as_str), expect);
     findings.sort_by_key(|f| f.severity);
+    let subject_check = claims
+        .subject()
+        .filter(|_| !expect.subject_patterns.is_empty())
+        .map(|sub| SubjectCheck {
+            matched: expect.subject_patterns.first_match(sub).map(str::to_owned),
+            patterns: expect.subject_patterns.patterns().to_vec(),
+        });
+    let claim_checks = expect
+        .claims
+        .iter()
+        .map(|e| ClaimCheck {
+            name: e.name.clone(),
+            pattern: e.pattern.clone(),
+            held: claim_holds(&claims, e),
+        })
+        .collect();
     Analysis {
         claims,
         predicted_for,
@@ -231,6 +271,8 @@ pub fn analyze(claims: &Claims, expect: &Expectations, clock: Clock) -> Analysis
         signature: None,
         policies: Vec::new(),
         checks_requested: expect.requests_a_check(),
+        subject_check,
+        claim_checks,
         settled: None,
         signature_valid: false,
     }

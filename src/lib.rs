@@ -38,12 +38,13 @@
 //! | 4 | `policy`, `plan` | trust document evaluators; what the user asked to check |
 //! | 5 | `snippets` | ready-to-paste policy fragments |
 //! | 6 | `diagnose` | the checks, producing the analysis |
-//! | 7 | `trust`, `report`, `summary` | trust documents into findings; the log and summary sinks |
-//! | 8 | `config` | the environment snapshot and the action's configuration |
-//! | 9 | `error` | the error every path reports |
-//! | 10 | `action`, `cli` | the action; the command line's definition |
-//! | 11 | `offline` | `check` and `predict` |
-//! | 12 | `app` | dispatch |
+//! | 7 | `trust`, `report` | trust documents into findings; the finished report |
+//! | 8 | `sink` | what each reader gets from the report: log, annotations, summary, outputs, JSON |
+//! | 9 | `config` | the environment snapshot and the action's configuration |
+//! | 10 | `error` | the error every path reports |
+//! | 11 | `action`, `cli` | the action; the command line's definition |
+//! | 12 | `offline` | `check` and `predict` |
+//! | 13 | `app` | dispatch |
 #![forbid(unsafe_code)]
 // Cargo.toml's [lints] deny unwrap, expect and printing in library code; unit tests may.
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
@@ -91,11 +92,11 @@ pub mod request;
 #[doc(hidden)]
 pub mod secret;
 #[doc(hidden)]
+pub mod sink;
+#[doc(hidden)]
 pub mod snippets;
 #[doc(hidden)]
 pub mod subject;
-#[doc(hidden)]
-pub mod summary;
 #[doc(hidden)]
 pub mod times;
 #[doc(hidden)]
@@ -118,7 +119,7 @@ pub use verify::{
 
 // For the binary and the tests.
 #[doc(hidden)]
-pub use action::{output_values, run_action, write_annotations};
+pub use action::run_action;
 #[doc(hidden)]
 pub use config::{ActionConfig, Env};
 #[doc(hidden)]

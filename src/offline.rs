@@ -4,23 +4,20 @@
 
 use std::io::{self, Write};
 
-use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::claims::{self, Claims};
 use crate::cli::{CheckOptions, Format, PredictArgs};
 use crate::commands;
 use crate::config::InputError;
-use crate::diagnose::{self, Analysis, Clock, Expectations, Surface};
+use crate::diagnose::{self, Clock, Expectations, Surface};
 use crate::error::{Error, ExitStatus};
-use crate::findings::Finding;
-use crate::report;
+use crate::report::Report;
 use crate::request;
 use crate::secret::Secret;
-use crate::snippets::Snippets;
 use crate::subject::{encode, Context, RepoPart};
 use crate::trust;
-use crate::verify::{self, KeySource, TrustedIssuers, VerifyOptions};
+use crate::verify::{self, KeySource, SignatureStatus, TrustedIssuers, VerifyOptions};
 
 /// Where the report goes and how.
 pub struct Sink<'a, O: Write, E: Write> {
@@ -147,13 +144,18 @@ pub async fn run_check<O: Write, E: Write>(
             }
         }
     };
-    match &result {
+    let signature = match &result {
         Some(result) => {
             analysis.record_signature(result, Surface::Check);
+            SignatureStatus::of(result)
         }
-        None => analysis.signature = Some("skipped (--no-verify)".to_owned()),
-    }
-    emit(&analysis, &expect, opts.format, now, sink)
+        None => {
+            analysis.signature = Some("skipped (--no-verify)".to_owned());
+            SignatureStatus::Skipped
+        }
+    };
+    let report = Report::finish(analysis, decoded.claims, signature, now, true);
+    emit(&report, opts.format, sink)
 }
 
 /// `oidc-preflight predict`: derives the claims a job will get and reports on them.
@@ -179,7 +181,8 @@ pub fn run_predict<O: Write, E: Write>(
                     writeln!(out, "Predicted aud: {}", commands::inert(&aud))
                 });
             }
-            emit(&analysis, &expect, args.checks.format, now, sink)
+            let report = Report::finish(analysis, claims, SignatureStatus::Skipped, now, true);
+            emit(&report, args.checks.format, sink)
         }
         Err(e) => fail(&e, sink),
     }
@@ -206,106 +209,17 @@ fn with_fence<W: Write>(
     }
 }
 
-/// One trust policy's verdict in the JSON report.
-#[derive(Serialize)]
-struct JsonPolicy<'a> {
-    path: &'a str,
-    format: String,
-    allowed: bool,
-    reasons: Vec<JsonReason<'a>>,
-    warnings: Vec<JsonReason<'a>>,
-}
-
-#[derive(Serialize)]
-struct JsonReason<'a> {
-    id: &'a str,
-    location: &'a str,
-    message: &'a str,
-    hint: Option<&'a str>,
-}
-
-impl<'a> From<&'a crate::policy::Reason> for JsonReason<'a> {
-    fn from(r: &'a crate::policy::Reason) -> Self {
-        Self {
-            id: r.id.as_str(),
-            location: &r.location,
-            message: &r.message,
-            hint: r.hint.as_deref(),
-        }
-    }
-}
-
-impl<'a> From<&'a trust::PolicyOutcome> for JsonPolicy<'a> {
-    fn from(o: &'a trust::PolicyOutcome) -> Self {
-        Self {
-            path: &o.path,
-            format: o.report.format.to_string(),
-            allowed: o.report.allowed,
-            reasons: o.report.reasons.iter().map(JsonReason::from).collect(),
-            warnings: o.report.warnings.iter().map(JsonReason::from).collect(),
-        }
-    }
-}
-
-/// The JSON report of `--format json`.
-#[derive(Serialize)]
-struct JsonReport<'a> {
-    /// True only when checks were requested and all held (as the `matched` output).
-    passed: bool,
-    /// `passed`, `failed` or `nothing-checked`.
-    verdict: &'static str,
-    predicted_for: Option<&'a str>,
-    subject: Option<&'a str>,
-    subject_form: &'a str,
-    suggested_pattern: Option<&'a str>,
-    signature: Option<&'a str>,
-    policy_result: &'a str,
-    policies: Vec<JsonPolicy<'a>>,
-    suggestions: &'a [String],
-    findings: &'a [Finding],
-    snippets: &'a Snippets,
-    claims: &'a Map<String, Value>,
-}
-
-fn emit<O: Write, E: Write>(
-    analysis: &Analysis,
-    expect: &Expectations,
-    format: Format,
-    now: i64,
-    sink: Sink<'_, O, E>,
-) -> ExitStatus {
+fn emit<O: Write, E: Write>(report: &Report, format: Format, sink: Sink<'_, O, E>) -> ExitStatus {
     let written = match format {
         Format::Text => with_fence(sink.out, sink.in_runner, |out| {
-            report::write_report(out, analysis, expect, now)
+            crate::sink::log::write(out, report)
         }),
-        Format::Json => {
-            let report = JsonReport {
-                passed: analysis.passed(),
-                verdict: analysis.verdict().as_str(),
-                predicted_for: analysis.predicted_for.as_deref(),
-                subject: analysis.claims.subject(),
-                subject_form: analysis.subject_form.kind(),
-                suggested_pattern: analysis.suggested_pattern(),
-                signature: analysis.signature.as_deref(),
-                policy_result: trust::result(&analysis.policies),
-                policies: analysis.policies.iter().map(JsonPolicy::from).collect(),
-                suggestions: &analysis.suggestions,
-                findings: &analysis.findings,
-                snippets: &analysis.snippets,
-                claims: &analysis.claims.0,
-            };
-            // serde_json escapes control characters, so no value can start a line. The runner
-            // also reads a legacy `##[command]` anywhere in a line; `#` occurs only inside
-            // strings, where `\u005b` is the same `[` to any JSON reader.
-            serde_json::to_string_pretty(&report)
-                .map_err(io::Error::other)
-                .and_then(|json| writeln!(sink.out, "{}", json.replace("##[", "##\\u005b")))
-        }
+        Format::Json => crate::sink::json::write(sink.out, report),
     };
     match written {
         Err(e) => fail(&Error::Io(e), sink),
-        Ok(()) if !analysis.verdict().failed() => ExitStatus::Success,
-        Ok(()) => ExitStatus::CheckFailed,
+        Ok(()) if report.fails_the_step() => ExitStatus::CheckFailed,
+        Ok(()) => ExitStatus::Success,
     }
 }
 

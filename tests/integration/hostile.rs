@@ -15,9 +15,10 @@ use oidc_preflight::claims::{self, Claims};
 use oidc_preflight::commands::{self, inert, DISPLAY_LIMIT};
 use oidc_preflight::diagnose::{analyze, Clock, Expectations};
 use oidc_preflight::pattern::PatternSet;
-use oidc_preflight::summary::{self, SUMMARY_LIMIT};
+use oidc_preflight::report::Report;
+use oidc_preflight::sink::{self, summary::SUMMARY_LIMIT};
 use oidc_preflight::verify::SignatureStatus;
-use oidc_preflight::{output_values, report, ExitStatus, Secret};
+use oidc_preflight::{ExitStatus, Secret};
 use serde_json::{json, Map, Value};
 use wiremock::ResponseTemplate;
 
@@ -430,13 +431,17 @@ fn a_megabyte_claim_through_the_library() {
             fresh: true,
         },
     );
+    let report = Report::finish(
+        analysis,
+        decoded.claims.clone(),
+        SignatureStatus::Skipped,
+        now(),
+        true,
+    );
     // The log: inside the stop-commands fence, each value shown shortened, on one line.
     let mut log = Vec::new();
-    commands::without_commands(&mut log, |out| {
-        report::write_report(out, &analysis, &expect, now())
-    })
-    .unwrap();
-    oidc_preflight::write_annotations(&mut log, &analysis).unwrap();
+    commands::without_commands(&mut log, |out| sink::log::write(out, &report)).unwrap();
+    sink::annotations::write(&mut log, &report).unwrap();
     let log = String::from_utf8(log).unwrap();
     let longest = log.lines().map(|l| l.chars().count()).max().unwrap_or(0);
     assert!(
@@ -448,14 +453,14 @@ fn a_megabyte_claim_through_the_library() {
     assert!(view.masks.is_empty());
     // The summary: shortened values, inert, within the runner's limit.
     let mut summary = Vec::new();
-    summary::write_summary(&mut summary, &analysis).unwrap();
+    sink::summary::write(&mut summary, &report).unwrap();
     let summary = String::from_utf8(summary).unwrap();
     assert!(summary.len() <= SUMMARY_LIMIT, "{} bytes", summary.len());
     assert!(summary.contains("more characters"), "values are shortened");
     assert_summary_inert(&summary);
     // The outputs: whole, and read back exactly.
     let secret = Secret::new(token.clone());
-    let values = output_values(&secret, &decoded, &analysis, SignatureStatus::Skipped);
+    let values = sink::outputs::values(&secret, &report);
     let mut file = Vec::new();
     for (name, value) in &values {
         oidc_preflight::outputs::write_output(&mut file, name, value).expect("writable");
@@ -495,8 +500,9 @@ fn a_summary_past_the_runners_limit_falls_back_to_the_verdict() {
             long.clone(),
         ));
     }
+    let report = Report::finish(analysis, claims, SignatureStatus::Skipped, now(), true);
     let mut summary = Vec::new();
-    summary::write_summary(&mut summary, &analysis).unwrap();
+    sink::summary::write(&mut summary, &report).unwrap();
     let summary = String::from_utf8(summary).unwrap();
     assert!(summary.len() < 1024, "{summary}");
     assert!(

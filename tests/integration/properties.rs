@@ -7,8 +7,10 @@ use oidc_preflight::commands::{self, escape_data};
 use oidc_preflight::diagnose::{analyze, ClaimExpectation, Clock, Expectations};
 use oidc_preflight::outputs::{check_output, write_output_with_delimiter, OutputError};
 use oidc_preflight::pattern::{string_like, PatternSet};
+use oidc_preflight::report::Report;
+use oidc_preflight::sink;
 use oidc_preflight::verify::SignatureStatus;
-use oidc_preflight::{output_values, report, summary, write_annotations, Secret};
+use oidc_preflight::Secret;
 use proptest::prelude::*;
 use serde_json::{Map, Value};
 
@@ -177,10 +179,10 @@ proptest! {
             ..Expectations::default()
         };
         let analysis = analyze(&claims, &expect, Clock { now, fresh });
+        let analysis = Report::finish(analysis, claims.clone(), SignatureStatus::Skipped, now, true);
         let mut log = Vec::new();
-        commands::without_commands(&mut log, |out| report::write_report(out, &analysis, &expect, now))
-            .unwrap();
-        write_annotations(&mut log, &analysis).unwrap();
+        commands::without_commands(&mut log, |out| sink::log::write(out, &analysis)).unwrap();
+        sink::annotations::write(&mut log, &analysis).unwrap();
         let log = String::from_utf8(log).unwrap();
         let view = runner::process(&log);
         prop_assert!(view.unexpected_commands().is_empty(), "{:?}", view.unexpected_commands());
@@ -188,13 +190,12 @@ proptest! {
         prop_assert_eq!(view.annotations().len(), analysis.findings.len());
 
         let mut md = Vec::new();
-        summary::write_summary(&mut md, &analysis).unwrap();
+        sink::summary::write(&mut md, &analysis).unwrap();
         let md = String::from_utf8(md).unwrap();
         crate::common::assert_summary_inert(&md);
 
-        let decoded = claims::DecodedToken { header: Map::new(), claims: claims.clone() };
         let token = Secret::new("e30.e30.c2ln");
-        for (name, value) in output_values(&token, &decoded, &analysis, SignatureStatus::Skipped) {
+        for (name, value) in sink::outputs::values(&token, &analysis) {
             let mut file = Vec::new();
             match write_output_with_delimiter(&mut file, name, &value, "ghadelimiter_prop") {
                 Ok(()) => {
@@ -269,7 +270,7 @@ proptest! {
     #[test]
     fn escaped_summary_text_has_no_markup(text in hostile_text()) {
         // The autolink breaks are the escaper's own markup; nothing else may be live.
-        let escaped = summary::escape(&text).replace(summary::BREAK, "");
+        let escaped = sink::summary::escape(&text).replace(sink::summary::BREAK, "");
         for c in ['<', '>', '|', '`', '*', '_', '[', ']', '\n', '\r'] {
             prop_assert!(!escaped.contains(c), "{:?} in {:?}", c, escaped);
         }

@@ -9,6 +9,7 @@ use std::io::{self, Write};
 use crate::commands::{escape_controls, inert, shorten, DISPLAY_LIMIT};
 use crate::diagnose::{Analysis, Verdict};
 use crate::findings::{Severity, MAX_LISTED_FINDINGS, MAX_LISTED_REASONS};
+use crate::report::Report;
 
 /// Claims shown in the table, in order; the rest are in the JSON section.
 const TABLE_CLAIMS: &[&str] = &[
@@ -109,7 +110,8 @@ pub const SUMMARY_LIMIT: usize = 1024 * 1024;
 /// Writes the summary for one analysis. Each value is shortened for display; should crafted
 /// claims still make the summary larger than [`SUMMARY_LIMIT`], only the verdict and a note
 /// are written, so the runner still shows a summary.
-pub fn write_summary(out: &mut impl Write, analysis: &Analysis) -> io::Result<()> {
+pub fn write(out: &mut impl Write, report: &Report) -> io::Result<()> {
+    let analysis: &Analysis = report;
     let mut full = Vec::new();
     write_full_summary(&mut full, analysis)?;
     if full.len() <= SUMMARY_LIMIT {
