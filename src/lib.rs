@@ -112,12 +112,12 @@ pub use findings::{Finding, FindingId, Severity};
 pub use plan::Expectations;
 pub use policy::{Policy, PolicyError, PolicyFormat, PolicyReport, Reason};
 pub use secret::Secret;
-pub use verify::{
-    Jwks, KeySource, SignatureStatus, TrustedIssuers, Verified, Verifier, VerifyError,
-    VerifyOptions,
-};
+pub use verify::{TrustedIssuers, Verified, Verifier, VerifyError, VerifyOptions};
 
-// For the binary and the tests.
+// For the binary and the tests. Keys given rather than discovered are
+// `verify::{Jwks, KeySource}`: a receiver fetches its issuer's keys.
+#[doc(hidden)]
+pub use verify::{Jwks, KeySource, SignatureStatus};
 #[doc(hidden)]
 pub use action::run_action;
 #[doc(hidden)]
