@@ -79,6 +79,11 @@ pub struct CheckOptions {
     /// Check the token a job with this environment would get, predicted from this token.
     #[arg(long, value_name = "NAME")]
     pub job_environment: Option<String>,
+    /// A registry's trusted publisher as entered on the registry, checked with that
+    /// registry's rules: `registry=pypi,repository=OWNER/REPO,workflow=release.yml` and
+    /// optionally `environment=NAME` and `owner-id=ID`.
+    #[arg(long, value_name = "SPEC")]
+    pub trusted_publisher: Option<String>,
     /// A trust policy document to evaluate (AWS IAM trust policy, Azure federated credential,
     /// GCP workload identity provider), or a directory of them; repeatable.
     #[arg(long = "trust-policy", value_name = "PATH")]

@@ -285,6 +285,7 @@ fn expectations(env: &Env) -> Result<Expectations, InputError> {
             issuer: env.input("issuer"),
             provider: env.input("provider"),
             job_environment: env.input("job-environment"),
+            trusted_publisher: env.input("trusted-publisher"),
         },
         crate::diagnose::Surface::Action,
     )

@@ -233,6 +233,10 @@ pub fn analyze(claims: &Claims, expect: &Expectations, clock: Clock) -> Analysis
     check_audience(&claims, expect, &mut findings);
     check_issuer(&claims, expect, &mut findings);
     check_workflows(&claims, expect, &mut findings);
+    if let Some(publisher) = &expect.trusted_publisher {
+        // The registry's own rules against the publisher as the user entered it.
+        findings.extend(publisher.check(&claims));
+    }
     check_time(&claims, clock, &mut findings);
     findings.extend(gcp::subject_length(
         &sub,
@@ -704,8 +708,9 @@ fn check_workflows(claims: &Claims, expect: &Expectations, findings: &mut Vec<Fi
             ),
         ));
     }
-    if let Some(finding) = registry.and_then(|r| r.publisher_claims(claims)) {
-        findings.push(finding);
+    // With a publisher entered, its check says what the registry matches.
+    if expect.trusted_publisher.is_none() {
+        findings.extend(registry.and_then(|r| r.publisher_claims(claims)));
     }
 }
 

@@ -55,6 +55,7 @@ pub fn expectations(opts: &CheckOptions) -> Result<Expectations, Error> {
             issuer: opts.issuer.as_deref(),
             provider: opts.provider.as_deref(),
             job_environment: opts.job_environment.as_deref(),
+            trusted_publisher: opts.trusted_publisher.as_deref(),
         },
         diagnose::Surface::Check,
     )?)

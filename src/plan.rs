@@ -19,12 +19,13 @@ pub const INPUTS: &[&str] = &[
     "verify-signature",
     "trust-policy",
     "trust-policy-format",
+    "trusted-publisher",
     "summary",
     "timeout",
     "max-attempts",
 ];
 
-use crate::consumer::{gcp_audience_problem, Consumer};
+use crate::consumer::{gcp_audience_problem, Consumer, TrustedPublisher};
 use crate::pattern::{check_pattern, PatternSet, PatternTooLong};
 
 /// One `name=pattern` line of the `claims` input.
@@ -71,6 +72,8 @@ pub struct Expectations {
     pub consumer: Option<Consumer>,
     /// `job-environment`: predict the token of a job with this environment.
     pub job_environment: Option<String>,
+    /// `trusted-publisher`: a registry's trusted publisher, as entered on the registry.
+    pub trusted_publisher: Option<TrustedPublisher>,
 }
 
 impl Expectations {
@@ -83,6 +86,7 @@ impl Expectations {
             || self.audience.is_some()
             || self.issuer.is_some()
             || self.consumer.is_some()
+            || self.trusted_publisher.is_some()
     }
 
     /// The audience the consumer will accept: the explicit one, else the consumer's default.
@@ -193,6 +197,7 @@ pub(crate) struct Requested<'a> {
     pub(crate) issuer: Option<&'a str>,
     pub(crate) provider: Option<&'a str>,
     pub(crate) job_environment: Option<&'a str>,
+    pub(crate) trusted_publisher: Option<&'a str>,
 }
 
 /// The input (`audience`) or the flag (`--audience`) a value came from.
@@ -239,6 +244,32 @@ pub(crate) fn expectations(
             )
         })?),
         None => None,
+    };
+    let trusted_publisher = match present(requested.trusted_publisher) {
+        Some(text) => Some(TrustedPublisher::parse(&text).map_err(|e| {
+            invalid(
+                named(surface, "trusted-publisher", "--trusted-publisher"),
+                e.reason,
+                e.hint,
+            )
+        })?),
+        None => None,
+    };
+    // The publisher names its registry, which is then the consumer; a provider that names
+    // another would check the token against two consumers' rules at once.
+    let consumer = match (consumer, &trusted_publisher) {
+        (Some(c), Some(p)) if c != p.registry => {
+            return Err(invalid(
+                named(surface, "provider", "--provider"),
+                format!("the provider is `{c}` but the trusted publisher is on `{}`", p.registry),
+                match surface {
+                    Surface::Action => "remove `provider` (the trusted publisher names the registry), or make them agree",
+                    Surface::Check => "leave out --provider (the trusted publisher names the registry), or make them agree",
+                },
+            ))
+        }
+        (None, Some(p)) => Some(p.registry),
+        (c, _) => c,
     };
     let mut audience = present(requested.audience);
     if audience.is_none() && surface == Surface::Action {
@@ -299,6 +330,7 @@ pub(crate) fn expectations(
         issuer: present(requested.issuer),
         consumer,
         job_environment: present(requested.job_environment),
+        trusted_publisher,
     })
 }
 
@@ -334,6 +366,46 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn a_trusted_publisher_names_the_consumer_and_a_different_provider_is_refused() {
+        let publisher = "registry=pypi\nrepository=o/r\nworkflow=release.yml";
+        let e = expectations(
+            &Requested {
+                trusted_publisher: Some(publisher),
+                ..Requested::default()
+            },
+            Surface::Action,
+        )
+        .unwrap();
+        assert_eq!(e.consumer, Some(Consumer::Pypi));
+        assert_eq!(e.audience.as_deref(), Some("pypi"));
+        assert!(e.requests_a_check());
+        for surface in [Surface::Action, Surface::Check] {
+            let err = expectations(
+                &Requested {
+                    trusted_publisher: Some(publisher),
+                    provider: Some("npm"),
+                    ..Requested::default()
+                },
+                surface,
+            )
+            .unwrap_err();
+            assert!(
+                err.to_string().contains("trusted publisher is on `pypi`"),
+                "{err}"
+            );
+        }
+        let err = expectations(
+            &Requested {
+                trusted_publisher: Some("registry=pypi,repository=o/r,workflow=a/b.yml"),
+                ..Requested::default()
+            },
+            Surface::Check,
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("--trusted-publisher"), "{err}");
     }
 
     #[test]

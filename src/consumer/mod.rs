@@ -17,6 +17,8 @@ pub(crate) mod npm;
 pub(crate) mod pypi;
 pub(crate) mod trusted_publishing;
 
+pub use trusted_publishing::{BadPublisher, TrustedPublisher};
+
 /// A system that exchanges the GitHub token.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Consumer {

@@ -1,6 +1,7 @@
 //! npm trusted publishing: the audience it expects and what its trusted publisher matches (the rule the
 //! package registries share is in [`super::trusted_publishing`]).
 
+use super::trusted_publishing::{shared_checks, unsupported, Compare, Rules, TrustedPublisher};
 use crate::claims::Claims;
 use crate::findings::Finding;
 
@@ -18,4 +19,36 @@ const WORKFLOW_CLAIM: &str = "workflow_ref";
 /// What its trusted publisher matches in this token.
 pub(crate) fn publisher_claims(claims: &Claims) -> Finding {
     super::trusted_publishing::matched_claims(NAME, WORKFLOW_CLAIM, claims)
+}
+
+/// npm's checks of a token against the trusted publisher `p`. The registry's code is not
+/// public: the rules are npm's documentation (docs.npmjs.com/trusted-publishers,
+/// "Troubleshooting": "All fields are case-sensitive and must be exact", and self-hosted
+/// runners "are not currently supported"; npm/documentation#1793), so the findings say so.
+pub(crate) fn check_publisher(p: &TrustedPublisher, claims: &Claims) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    if claims.str("runner_environment") == Some("self-hosted") {
+        findings.push(unsupported(
+            "this job runs on a self-hosted runner, and npm's documentation says trusted publishing does not support self-hosted runners yet".to_owned(),
+            "run the publishing job on a GitHub-hosted runner (`runs-on: ubuntu-latest`)",
+        ));
+    }
+    let mut found = shared_checks(
+        p,
+        claims,
+        &Rules {
+            name: NAME,
+            workflow_claim: WORKFLOW_CLAIM,
+            repository: Compare::Exact,
+            workflow: Compare::Exact,
+            environment: Compare::Exact,
+        },
+    );
+    for f in &mut found {
+        f.message.push_str(
+            " (npm's matching is documented, not published as code: modelled on its documentation)",
+        );
+    }
+    findings.extend(found);
+    findings
 }

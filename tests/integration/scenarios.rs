@@ -743,6 +743,40 @@ fn readings() -> Vec<Reading> {
             ..Reading::default()
         },
         Reading {
+            name: "read_pypi_publisher_names_the_caller",
+            title: "PyPI: the publisher names the calling workflow, but the job runs in a reusable workflow of the same repository",
+            set: vec![("job_workflow_ref", json!("octo-org/octo-repo/.github/workflows/build.yml@refs/heads/main"))],
+            inputs: inputs(&[("audience", "pypi"), ("trusted-publisher", "registry=pypi\nrepository=octo-org/octo-repo\nworkflow=deploy.yml")]),
+            ..Reading::default()
+        },
+        Reading {
+            name: "read_pypi_publisher_custom_template",
+            title: "PyPI: the repository uses a customized subject template (Check failed for required claim 'sub')",
+            set: vec![("sub", json!("repository_owner_id:65432:repository_id:123456789:ref:refs/heads/main"))],
+            inputs: inputs(&[("audience", "pypi"), ("trusted-publisher", "registry=pypi\nrepository=octo-org/octo-repo\nworkflow=deploy.yml")]),
+            ..Reading::default()
+        },
+        Reading {
+            name: "read_crates_io_publisher_environment",
+            title: "crates.io: the publisher requires environment `release`; the job declares none",
+            inputs: inputs(&[("audience", "crates.io"), ("trusted-publisher", "registry=crates-io\nrepository=Octo-Org/octo-repo\nworkflow=deploy.yml\nenvironment=release")]),
+            ..Reading::default()
+        },
+        Reading {
+            name: "read_npm_publisher_case_only",
+            title: "npm: the publisher's workflow file differs only in case (npm compares every field exactly)",
+            job: env_job("npm"),
+            inputs: inputs(&[("audience", "npm:registry.npmjs.org"), ("trusted-publisher", "registry=npm\nrepository=octo-org/octo-repo\nworkflow=Deploy.yml\nenvironment=npm")]),
+            ..Reading::default()
+        },
+        Reading {
+            name: "read_pypi_publisher_matches",
+            title: "PyPI: the publisher as entered matches, environment compared ignoring case",
+            job: env_job("Release"),
+            inputs: inputs(&[("audience", "pypi"), ("trusted-publisher", "registry=pypi\nrepository=octo-org/octo-repo\nworkflow=deploy.yml\nenvironment=release")]),
+            ..Reading::default()
+        },
+        Reading {
             name: "read_token_expired",
             title: "The token expired before it was used (AADSTS700024)",
             times: (-900, -905, -600),
@@ -949,6 +983,10 @@ fn check_options(r: &Reading, dir: &str) -> Vec<String> {
             "provider" => args.extend(["--provider".to_owned(), value.clone()]),
             "issuer" => args.extend(["--issuer".to_owned(), value.clone()]),
             "job-environment" => args.extend(["--job-environment".to_owned(), value.clone()]),
+            "trusted-publisher" => args.extend([
+                "--trusted-publisher".to_owned(),
+                lines().collect::<Vec<_>>().join(","),
+            ]),
             "subject-pattern" => {
                 for l in lines() {
                     args.extend(["--subject-pattern".to_owned(), l.to_owned()]);
@@ -1185,6 +1223,11 @@ reading_tests!(
     read_crates_io_workflow_renamed,
     read_crates_io_environment_missing,
     read_npm_trusted_publisher_passes,
+    read_pypi_publisher_names_the_caller,
+    read_pypi_publisher_custom_template,
+    read_crates_io_publisher_environment,
+    read_npm_publisher_case_only,
+    read_pypi_publisher_matches,
     read_token_expired,
     read_token_expiring,
     read_token_not_yet_valid,
