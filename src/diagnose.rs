@@ -372,7 +372,7 @@ fn check_subject(
             Severity::Error,
             "OIDC subject mismatch",
             format!("sub `{sub}` matches none of the subject patterns: {}", list(patterns)),
-            format!("make the trust policy match `{sub}`, or run the job so that it gets the subject the policy names"),
+            format!("compare the patterns with `{sub}` for a typo, or run the job so that it gets the subject a pattern names; adding `{sub}` as another pattern widens who can assume the role"),
         ));
     }
 }
@@ -472,31 +472,50 @@ fn explain_form(
         "custom" => FindingId::SubjectFormCustom,
         _ => FindingId::SubjectFormUnrecognized,
     };
+    // The workflow-side change first; a change to the policy that lets more jobs in is
+    // offered second and says that it widens the role (DEVELOPERS.md principles).
+    let expected = expected_dedup.join(" or ");
     let hint = match form.context() {
         _ if matches!(form, SubjectForm::Custom { .. }) => format!(
             "a customized subject template is in force: make the trust policy match `{sub}`, or restore the default form with `PUT /repos/OWNER/REPO/actions/oidc/customization/sub` and `{{\"use_default\": true}}`"
         ),
         Some(Context::Environment(name)) => format!(
-            "allow `{sub}` in the trust policy (jobs with `environment: {name}` always get this form), or remove `environment:` from the job if the policy is meant for {}",
-            expected_dedup.join(" or ")
+            "`environment: {name}` on this job puts the environment in `sub` in place of {expected}: run the check in the job the policy is meant for (one without `environment:`); or, if jobs in `{name}` should assume this role, add `{sub}` to the policy (widens who can assume the role)"
         ),
-        _ if pattern_forms.iter().any(|p| p.kind() == "environment") => format!(
-            "the policy expects the environment form: give this job `environment:` with the name in the pattern, or allow `{sub}`"
-        ),
+        _ if pattern_forms.iter().any(|p| p.kind() == "environment") => {
+            let name = pattern_forms
+                .iter()
+                .find_map(|p| match p.context() {
+                    Some(Context::Environment(name)) if !name.contains(['*', '?']) => Some(name.as_str()),
+                    _ => None,
+                })
+                .unwrap_or("NAME");
+            format!(
+                "the policy pins an environment (a deployment protection): declare `environment: {name}` on this job; a preflight job that checks a deploy job sets `job-environment: {name}` (`--job-environment {name}`) instead. Allowing `{sub}` would bypass the environment's protection rules (widens who can assume the role)"
+            )
+        }
         _ if pattern_forms.iter().any(|p| matches!(p, SubjectForm::Custom { .. })) => {
             "the pattern is a customized template, but the token has the default form: the customization is not in force for this repository (check `GET /repos/OWNER/REPO/actions/oidc/customization/sub`)".to_owned()
         }
-        _ => format!("allow `{sub}` in the trust policy (suggested patterns are in the report)"),
+        Some(Context::PullRequest) => format!(
+            "pull_request runs get `{sub}` whatever their branch: run the job on `push` (or `workflow_dispatch`) to the branch the policy names. Allowing `{sub}` would let every pull request in the repository assume the role (widens who can assume it; not recommended)"
+        ),
+        Some(Context::Tag(tag)) => format!(
+            "this run is a push of tag `{tag}`: run the job on a push to the branch the policy names; or, for a release job, add the tag form to the policy, `{}:ref:refs/tags/v*` for every `v` tag or exactly `{sub}` for this one (either widens who can assume the role)",
+            sub.split(":ref:").next().unwrap_or_default()
+        ),
+        _ => format!(
+            "run the job so that it gets {expected}; or add `{sub}` to the policy (widens who can assume the role)"
+        ),
     };
     findings.push(Finding::new(
         id,
         Severity::Error,
         "Subject form mismatch",
         format!(
-            "sub `{sub}` is {}: {}; the pattern expects {}",
+            "sub `{sub}` is {}: {}; the pattern expects {expected}",
             form.describe(),
             why_form(form, claims),
-            expected_dedup.join(" or ")
         ),
         hint,
     ));

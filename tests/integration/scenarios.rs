@@ -105,7 +105,7 @@ fn scenarios() -> Vec<Scenario> {
             claims: claims(&env_job("prod"), aws),
             expect: Expectations { consumer: Some(Consumer::Aws), ..expect(&["repo:octo-org/octo-repo:ref:refs/heads/main"]) },
             ids: &["subject-form-environment"],
-            fixes: &[("subject-form-environment", "allow `repo:octo-org/octo-repo:environment:prod`")],
+            fixes: &[("subject-form-environment", "add `repo:octo-org/octo-repo:environment:prod` to the policy (widens who can assume the role)")],
             passed: false,
         },
         Scenario {
@@ -129,7 +129,7 @@ fn scenarios() -> Vec<Scenario> {
             claims: claims(&main, aws),
             expect: expect(&["repo:octo-org/octo-repo:environment:prod"]),
             ids: &["subject-form-branch"],
-            fixes: &[("subject-form-branch", "give this job `environment:`")],
+            fixes: &[("subject-form-branch", "declare `environment: prod` on this job")],
             passed: false,
         },
         Scenario {
