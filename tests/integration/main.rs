@@ -27,6 +27,7 @@ mod inputs;
 mod layers;
 mod properties;
 mod record;
+mod reference;
 mod rendered;
 // The resolver's tests run bash, sha256sum and Unix permissions.
 #[cfg(unix)]
