@@ -21,6 +21,7 @@ mod binary;
 mod bounded;
 mod cli;
 mod common;
+mod differential;
 mod faults;
 mod hostile;
 mod inputs;
