@@ -21,12 +21,14 @@ mod binary;
 mod bounded;
 mod cli;
 mod common;
+mod differential;
 mod faults;
 mod hostile;
 mod inputs;
 mod layers;
 mod properties;
 mod record;
+mod reference;
 mod rendered;
 // The resolver's tests run bash, sha256sum and Unix permissions.
 #[cfg(unix)]
