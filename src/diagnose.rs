@@ -11,7 +11,7 @@ use crate::consumer::{aws, gcp, gcp_audience_problem, Consumer};
 use crate::findings::{Finding, FindingId, Severity};
 use crate::pattern::{string_like, string_like_ignoring_case};
 use crate::snippets::{self, Snippets};
-use crate::subject::{self, classify, Context, SubjectForm};
+use crate::subject::{self, classify, Context, RepoPart, SubjectForm};
 use crate::times::{self, TimeFact, LEEWAY};
 use crate::verify::{Verified, VerifyError};
 
@@ -364,7 +364,7 @@ fn check_subject(
     }
     let before = findings.len();
     explain_case(sub, patterns, findings);
-    explain_immutable(sub, form, patterns, findings);
+    explain_immutable(form, patterns, findings);
     explain_form(claims, sub, form, patterns, findings);
     if findings.len() == before {
         findings.push(Finding::new(
@@ -394,28 +394,50 @@ fn explain_case(sub: &str, patterns: &[String], findings: &mut Vec<Finding>) {
     }
 }
 
-fn explain_immutable(
-    sub: &str,
-    form: &SubjectForm,
-    patterns: &[String],
-    findings: &mut Vec<Finding>,
-) {
+fn explain_immutable(form: &SubjectForm, patterns: &[String], findings: &mut Vec<Finding>) {
     let Some(repo) = form.repo() else { return };
     for pattern in patterns {
-        let pform = classify(pattern);
-        let Some(prepo) = pform.repo() else { continue };
+        let Some(prepo) = subject::repo_part(pattern) else {
+            continue;
+        };
+        let prepo = &prepo;
         if prepo.ids.is_some() == repo.ids.is_some() {
             continue;
         }
-        let message = if repo.ids.is_some() {
-            format!(
-                "the token uses the immutable subject form `{}` (repositories created, renamed or transferred since 2026-07-15, or opted in), but pattern `{pattern}` uses `{}/{}`",
-                repo.render(), prepo.owner, prepo.repo
+        // The ids come from whichever side has them; the pattern keeps its own context
+        // (wildcards included), so both forms below accept the same jobs.
+        let Some((owner_id, repo_id)) = repo.ids.clone().or_else(|| prepo.ids.clone()) else {
+            continue;
+        };
+        let with = |ids: Option<(String, String)>| {
+            let part = RepoPart {
+                ids,
+                ..prepo.clone()
+            };
+            pattern.replacen(&prepo.render(), &part.render(), 1)
+        };
+        let name_form = with(None);
+        let id_form = with(Some((owner_id.clone(), repo_id.clone())));
+        let migration = format!(
+            "to accept both forms during a migration: AWS `StringLike` with both values `[\"{name_form}\", \"{id_form}\"]` (IAM has no braces); Azure one federated credential per form; GCP a condition on `assertion.repository_id == '{repo_id}'`, which both forms carry"
+        );
+        let (message, hint) = if repo.ids.is_some() {
+            (
+                format!(
+                    "the token uses the immutable subject form `{}` (repositories created, renamed or transferred since 2026-07-15, or opted in), but pattern `{pattern}` uses `{}/{}`",
+                    repo.render(), prepo.owner, prepo.repo
+                ),
+                format!("write the pattern in the form the token uses, `{id_form}`; {migration}"),
             )
         } else {
-            format!(
-                "pattern `{pattern}` uses the immutable form `{}`, but the token has `{}`: this repository does not use immutable subjects",
-                prepo.render(), repo.render()
+            (
+                format!(
+                    "pattern `{pattern}` uses the immutable form `{}`, but the token has `{}`: this repository has not opted in to immutable subjects (tools that write credentials in the immutable form, such as some portals, assume it has)",
+                    prepo.render(), repo.render()
+                ),
+                format!(
+                    "write the pattern in the form the token uses, `{name_form}`, or opt the repository in (its OIDC subject setting `use_immutable_subject`, shown by `GET /repos/OWNER/REPO/actions/oidc/customization/sub`); {migration}"
+                ),
             )
         };
         findings.push(Finding::new(
@@ -423,7 +445,7 @@ fn explain_immutable(
             Severity::Error,
             "Immutable subject form differs",
             message,
-            format!("match the form the token uses: `{sub}`; `GET /repos/OWNER/REPO/actions/oidc/customization/sub` shows `use_immutable_subject`"),
+            hint,
         ));
         return;
     }

@@ -97,6 +97,13 @@ impl RepoPart {
     }
 }
 
+/// The repository part of a `sub` or a pattern for one, whatever follows it (a pattern's
+/// context may be a wildcard, `repo:octo-org/octo-repo:*`, which [`classify`] cannot place).
+pub fn repo_part(text: &str) -> Option<RepoPart> {
+    let rest = text.strip_prefix("repo:")?;
+    RepoPart::parse(rest.split(':').next()?)
+}
+
 /// A classified subject.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SubjectForm {

@@ -197,6 +197,22 @@ fn scenarios() -> Vec<Scenario> {
             passed: false,
         },
         Scenario {
+            name: "7: a wildcard pattern in the name form meets an immutable token",
+            claims: claims(&Job { repository: "octo-org@65432/octo-repo@123456789".into(), ..Job::default() }, aws),
+            expect: expect(&["repo:octo-org/octo-repo:*"]),
+            ids: &["immutable-subject"],
+            fixes: &[("immutable-subject", "`[\"repo:octo-org/octo-repo:*\", \"repo:octo-org@65432/octo-repo@123456789:*\"]`")],
+            passed: false,
+        },
+        Scenario {
+            name: "7: a wildcard pattern in the immutable form meets a repository that has not opted in",
+            claims: claims(&main, aws),
+            expect: expect(&["repo:octo-org@65432/octo-repo@123456789:*"]),
+            ids: &["immutable-subject"],
+            fixes: &[("immutable-subject", "`repo:octo-org/octo-repo:*`, or opt the repository in"), ("immutable-subject", "assertion.repository_id == '123456789'")],
+            passed: false,
+        },
+        Scenario {
             name: "14: customized template in force, policy expects the default form",
             claims: with(claims(&main, aws), "sub", json!("repository_owner_id:65432:repository_id:123456789:ref:refs/heads/main")),
             expect: expect(&["repo:octo-org/octo-repo:ref:refs/heads/main"]),
