@@ -16,6 +16,15 @@ pub(crate) const AUDIENCE_ERROR: &str = "the token's audience is not accepted";
 /// "Registries (trusted publishing)").
 const WORKFLOW_CLAIM: &str = "workflow_ref";
 
+/// How it compares a trusted publisher with the token.
+const RULES: Rules = Rules {
+    name: NAME,
+    workflow_claim: WORKFLOW_CLAIM,
+    repository: Compare::IgnoringCase,
+    workflow: Compare::Exact,
+    environment: Compare::IgnoringCase,
+};
+
 /// What its trusted publisher matches in this token.
 pub(crate) fn publisher_claims(claims: &Claims) -> Finding {
     super::trusted_publishing::matched_claims(NAME, WORKFLOW_CLAIM, claims)
@@ -43,16 +52,6 @@ pub(crate) fn check_publisher(p: &TrustedPublisher, claims: &Claims) -> Vec<Find
             "publish from a repository on github.com whose enterprise has no custom issuer",
         ));
     }
-    findings.extend(shared_checks(
-        p,
-        claims,
-        &Rules {
-            name: NAME,
-            workflow_claim: WORKFLOW_CLAIM,
-            repository: Compare::IgnoringCase,
-            workflow: Compare::Exact,
-            environment: Compare::IgnoringCase,
-        },
-    ));
+    findings.extend(shared_checks(p, claims, &RULES));
     findings
 }

@@ -16,6 +16,15 @@ pub(crate) const AUDIENCE_ERROR: &str = "the token's audience is not accepted";
 /// "Registries (trusted publishing)").
 const WORKFLOW_CLAIM: &str = "workflow_ref";
 
+/// How it compares a trusted publisher with the token.
+const RULES: Rules = Rules {
+    name: NAME,
+    workflow_claim: WORKFLOW_CLAIM,
+    repository: Compare::Exact,
+    workflow: Compare::Exact,
+    environment: Compare::Exact,
+};
+
 /// What its trusted publisher matches in this token.
 pub(crate) fn publisher_claims(claims: &Claims) -> Finding {
     super::trusted_publishing::matched_claims(NAME, WORKFLOW_CLAIM, claims)
@@ -33,17 +42,7 @@ pub(crate) fn check_publisher(p: &TrustedPublisher, claims: &Claims) -> Vec<Find
             "run the publishing job on a GitHub-hosted runner (`runs-on: ubuntu-latest`)",
         ));
     }
-    let mut found = shared_checks(
-        p,
-        claims,
-        &Rules {
-            name: NAME,
-            workflow_claim: WORKFLOW_CLAIM,
-            repository: Compare::Exact,
-            workflow: Compare::Exact,
-            environment: Compare::Exact,
-        },
-    );
+    let mut found = shared_checks(p, claims, &RULES);
     for f in &mut found {
         f.message.push_str(
             " (npm's matching is documented, not published as code: modelled on its documentation)",

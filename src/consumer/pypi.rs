@@ -17,6 +17,16 @@ pub(crate) const AUDIENCE_ERROR: &str =
 /// `warehouse/oidc/models/github.py`, `_check_job_workflow_ref`).
 const WORKFLOW_CLAIM: &str = "job_workflow_ref";
 
+/// How it compares a trusted publisher with the token.
+const RULES: Rules = Rules {
+    name: NAME,
+    workflow_claim: WORKFLOW_CLAIM,
+    repository: Compare::IgnoringCase,
+    workflow: Compare::Exact,
+    // `_check_environment` lowercases both.
+    environment: Compare::IgnoringCase,
+};
+
 /// What its trusted publisher matches in this token.
 pub(crate) fn publisher_claims(claims: &Claims) -> Finding {
     super::trusted_publishing::matched_claims(NAME, WORKFLOW_CLAIM, claims)
@@ -68,17 +78,6 @@ pub(crate) fn check_publisher(p: &TrustedPublisher, claims: &Claims) -> Vec<Find
             format!("run the publish step in a workflow of `{repository}` itself (the reusable workflow can build; the upload job must live in this repository)"),
         ));
     }
-    findings.extend(shared_checks(
-        p,
-        claims,
-        &Rules {
-            name: NAME,
-            workflow_claim: WORKFLOW_CLAIM,
-            repository: Compare::IgnoringCase,
-            workflow: Compare::Exact,
-            // `_check_environment` lowercases both.
-            environment: Compare::IgnoringCase,
-        },
-    ));
+    findings.extend(shared_checks(p, claims, &RULES));
     findings
 }
