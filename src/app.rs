@@ -82,6 +82,17 @@ fn action(
     out: &mut impl Write,
     err: &mut impl Write,
 ) -> ExitStatus {
+    // Outside a runner, with nothing to request a token from, `::error` commands and CI
+    // advice would only puzzle a person at a terminal.
+    let in_runner = env.get("GITHUB_ACTIONS") == Some("true");
+    if !in_runner && env.get("ACTIONS_ID_TOKEN_REQUEST_URL").is_none() {
+        let error = Error::Usage {
+            message: "not running in GitHub Actions (GITHUB_ACTIONS is not set), so there is no token to request".to_owned(),
+            hint: "to check a token you have: `oidc-preflight check TOKEN_FILE`; to predict a job's token: `oidc-preflight predict --repository OWNER/REPO`; `oidc-preflight --help` lists the rest".to_owned(),
+        };
+        let _ = error.report(false, out, err);
+        return error.exit_status();
+    }
     let started = ActionConfig::from_env(env)
         .map_err(Error::from)
         .and_then(|c| Ok((c, runtime()?)));

@@ -93,7 +93,8 @@ async fn mismatch_exits_1_and_terminal_mode_prints_outputs_without_the_token() {
 
 #[test]
 fn missing_permission_exits_3_with_the_yaml_to_add() {
-    let out = binary().output().unwrap();
+    // A runner always sets GITHUB_ACTIONS; without `id-token: write` it gives no request URL.
+    let out = binary().env("GITHUB_ACTIONS", "true").output().unwrap();
     assert_eq!(out.status.code(), Some(3));
     let stderr = text(&out.stderr);
     assert!(
@@ -105,8 +106,20 @@ fn missing_permission_exits_3_with_the_yaml_to_add() {
 }
 
 #[test]
+fn at_a_terminal_without_a_runner_it_points_to_check_and_predict() {
+    let out = binary().output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(text(&out.stdout), "", "no workflow commands at a terminal");
+    assert_eq!(
+        text(&out.stderr),
+        "error: not running in GitHub Actions (GITHUB_ACTIONS is not set), so there is no token to request\n  hint: to check a token you have: `oidc-preflight check TOKEN_FILE`; to predict a job's token: `oidc-preflight predict --repository OWNER/REPO`; `oidc-preflight --help` lists the rest\n"
+    );
+}
+
+#[test]
 fn bad_input_exits_2_with_a_hint() {
     let out = binary()
+        .env("GITHUB_ACTIONS", "true")
         .env("INPUT_FAIL-ON-MISMATCH", "maybe")
         .output()
         .unwrap();
