@@ -108,6 +108,16 @@ pub enum Surface {
     Check,
 }
 
+/// How a message names where a value came from: the action's input, or `check`'s and
+/// `predict`'s option (names given as `--flag`).
+fn what(name: &str) -> String {
+    if name.starts_with("--") {
+        format!("option `{name}`")
+    } else {
+        format!("input `{name}`")
+    }
+}
+
 /// An input value that cannot be used.
 #[derive(Debug, Error, PartialEq, Eq)]
 pub enum InputError {
@@ -145,8 +155,8 @@ pub enum InputError {
         /// The input (invalid bytes shown as U+FFFD).
         name: String,
     },
-    /// Any other unusable input, with its own hint.
-    #[error("input `{name}` is invalid: {reason}")]
+    /// Any other unusable input or flag, with its own hint.
+    #[error("{} is invalid: {reason}", what(name))]
     Invalid {
         /// The input.
         name: String,
