@@ -33,7 +33,7 @@
 //! |---|---|---|
 //! | 0 | `random`, `secret`, `files`, `pattern`, `claims` | primitives: no other module |
 //! | 1 | `commands`, `outputs`, `subject`, `request` | workflow commands, output files, `sub` forms, HTTP |
-//! | 2 | `findings`, `verify` | the finding model; signature verification |
+//! | 2 | `findings`, `verify`, `predict` | the finding model; signature verification; a job's claims from facts |
 //! | 3 | `consumer` | one module per consumer: audiences, limits, snippets, rules |
 //! | 4 | `policy`, `plan` | trust document evaluators; what the user asked to check |
 //! | 5 | `snippets` | ready-to-paste policy fragments |
@@ -83,6 +83,8 @@ pub mod pattern;
 pub mod plan;
 #[doc(hidden)]
 pub mod policy;
+#[doc(hidden)]
+pub mod predict;
 mod random;
 #[doc(hidden)]
 pub mod report;
