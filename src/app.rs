@@ -62,6 +62,7 @@ pub fn run<R: Read, O: Write, E: Write>(
                 in_runner,
             },
         ),
+        Some(Command::Audit(args)) => crate::audit::run_cli_audit(&args, in_runner, out, err),
     };
     let _ = out.flush();
     status
@@ -80,6 +81,10 @@ fn action(env: &Env, out: &mut impl Write, err: &mut impl Write) -> ExitStatus {
         .map_err(Error::from)
         .and_then(|c| Ok((c, runtime()?)));
     match started {
+        // `audit: true`: no token, the workflows against the trust documents.
+        Ok((config, _)) if crate::audit::requested(env) => {
+            crate::audit::run_action_audit(&config, env, out, err)
+        }
         Ok((config, rt)) => rt.block_on(run_action(&config, out, err)),
         Err(error) => {
             let _ = report_error(&error, out, err);

@@ -42,7 +42,7 @@
 //! | 8 | `config` | the environment snapshot and the action's configuration |
 //! | 9 | `error` | the error every path reports |
 //! | 10 | `action`, `cli` | the action; the command line's definition |
-//! | 11 | `offline` | `check` and `predict` |
+//! | 11 | `offline`, `audit` | `check` and `predict`; the audit of every job's token from the workflows |
 //! | 12 | `app` | dispatch |
 #![forbid(unsafe_code)]
 // Cargo.toml's [lints] deny unwrap, expect and printing in library code; unit tests may.
@@ -55,6 +55,7 @@
 mod action;
 #[doc(hidden)]
 pub mod app;
+pub mod audit;
 #[doc(hidden)]
 pub mod claims;
 #[doc(hidden)]
