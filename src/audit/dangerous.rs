@@ -20,7 +20,7 @@ use crate::policy::PolicyFormat;
 use crate::predict::{self, JobFacts};
 use crate::subject::Context;
 
-use super::{located, triggers, with_audience, Document, Located, Report, Row};
+use super::{located, triggers, with_audience, Document, Evaluations, Located, Report, Row};
 
 /// The environment name a probe uses: nobody has one called this.
 const ANY_ENVIRONMENT: &str = "audit-probe-any-environment";
@@ -41,7 +41,11 @@ enum Class {
 }
 
 /// The dangerous-trust findings, at most one per document and class.
-pub(super) fn findings(report: &Report, documents: &[Document]) -> Vec<Located> {
+pub(super) fn findings(
+    report: &Report,
+    documents: &[Document],
+    evaluations: &Evaluations<'_>,
+) -> Vec<Located> {
     let mut fired: HashSet<(usize, Class)> = HashSet::new();
     let mut out = Vec::new();
     for row in &report.rows {
@@ -99,7 +103,7 @@ pub(super) fn findings(report: &Report, documents: &[Document]) -> Vec<Located> 
                     continue;
                 };
                 let aud = row.facts.audience.as_deref().unwrap_or(&document.audience);
-                let verdict = document.policy.evaluate(&with_audience(&claims, aud));
+                let verdict = evaluations.evaluate(d, &with_audience(&claims, aud));
                 if verdict.allowed {
                     let class = if azure_expression(&verdict) {
                         Class::AzureWildcard

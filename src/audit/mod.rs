@@ -28,6 +28,7 @@ pub mod triggers;
 pub mod workflows;
 
 use std::path::Path;
+use std::rc::Rc;
 
 use thiserror::Error;
 
@@ -95,6 +96,8 @@ pub struct Document {
     /// workflow's step names but the audit does not read. The audit checks everything but the
     /// audience; `check` and `predict` check it.
     pub audience: String,
+    /// The source, when given: the claims it names key the evaluation cache.
+    text: Option<String>,
 }
 
 impl Document {
@@ -108,7 +111,66 @@ impl Document {
             path: path.into(),
             policy,
             audience,
+            text: text.map(str::to_owned),
         }
+    }
+
+    /// What of `claims` can decide this document's verdict, as a cache key: the claims whose
+    /// names occur in its text (every evaluator reads only claims the document names, plus
+    /// `iss`, `aud` and `sub`), or all of them without a text, or when a CEL expression uses
+    /// `assertion` other than as `assertion.NAME` / `assertion['NAME']` (then any claim may
+    /// matter).
+    fn key(&self, claims: &Claims) -> String {
+        let names_all = match &self.text {
+            None => true,
+            Some(t) => {
+                let uses = t.matches("assertion").count();
+                let named = t.matches("assertion.").count()
+                    + t.matches("assertion['").count()
+                    + t.matches("assertion[\"").count();
+                uses != named
+            }
+        };
+        let text = self.text.as_deref().unwrap_or_default();
+        let seen: serde_json::Map<String, serde_json::Value> = claims
+            .0
+            .iter()
+            .filter(|(k, _)| {
+                names_all
+                    || matches!(k.as_str(), "iss" | "aud" | "sub")
+                    || text.contains(k.as_str())
+            })
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        serde_json::Value::Object(seen).to_string()
+    }
+}
+
+/// Evaluations, each (document, what it can see of the claims) once: 50 workflows give
+/// hundreds of tokens that differ only in claims a document never reads (`workflow_ref`), and
+/// a GCP evaluation runs CEL on its own thread.
+struct Evaluations<'a> {
+    documents: &'a [Document],
+    cache: std::cell::RefCell<std::collections::HashMap<(usize, String), Rc<PolicyReport>>>,
+}
+
+impl<'a> Evaluations<'a> {
+    fn new(documents: &'a [Document]) -> Self {
+        Self {
+            documents,
+            cache: Default::default(),
+        }
+    }
+
+    fn evaluate(&self, d: usize, claims: &Claims) -> Rc<PolicyReport> {
+        let document = &self.documents[d];
+        let key = (d, document.key(claims));
+        if let Some(report) = self.cache.borrow().get(&key) {
+            return Rc::clone(report);
+        }
+        let report = Rc::new(document.policy.evaluate(claims));
+        self.cache.borrow_mut().insert(key, Rc::clone(&report));
+        report
     }
 }
 
@@ -185,8 +247,8 @@ pub struct Row {
 /// One document's verdict on one row.
 #[derive(Debug, Clone)]
 pub struct Cell {
-    /// The evaluation.
-    pub report: PolicyReport,
+    /// The evaluation, shared by every cell whose token the document sees alike.
+    pub report: Rc<PolicyReport>,
 }
 
 /// A finding and where in the repository it points.
@@ -380,6 +442,7 @@ pub fn audit(
         }
     }
     let found = workflows::token_jobs(&parsed);
+    let evaluations = Evaluations::new(documents);
     let mut report = Report {
         repository: options.repository.clone(),
         workflows: files.iter().map(|f| f.path.clone()).collect(),
@@ -507,14 +570,22 @@ pub fn audit(
             for env in &environments {
                 let facts = facts_for(options, top.file.file_name(), &job, r, env.clone());
                 let claims = predict::predict(&facts)?;
-                let cells = documents
-                    .iter()
-                    .map(|d| Cell {
-                        report: d
-                            .policy
-                            .evaluate(&with_audience(&claims, audience(options, d))),
-                    })
-                    .collect();
+                // One token per audience: most documents share their consumer's.
+                let mut by_audience: Vec<(&str, Claims)> = Vec::new();
+                let mut cells = Vec::with_capacity(documents.len());
+                for (i, d) in documents.iter().enumerate() {
+                    let aud = audience(options, d);
+                    let at = match by_audience.iter().position(|(a, _)| *a == aud) {
+                        Some(at) => at,
+                        None => {
+                            by_audience.push((aud, with_audience(&claims, aud)));
+                            by_audience.len() - 1
+                        }
+                    };
+                    cells.push(Cell {
+                        report: evaluations.evaluate(i, &by_audience[at].1),
+                    });
+                }
                 report.rows.push(Row {
                     job: index,
                     run: r.clone(),
@@ -528,7 +599,7 @@ pub fn audit(
         report.jobs.push(JobInfo { workflow, job });
     }
     findings.extend(matrix_findings(&report, documents));
-    findings.extend(dangerous::findings(&report, documents));
+    findings.extend(dangerous::findings(&report, documents, &evaluations));
     // Errors first, then warnings, then notices; stable within a severity.
     findings.sort_by_key(|f| f.finding.severity);
     report.findings = findings;
@@ -602,6 +673,9 @@ fn quoted(items: &[String]) -> String {
 /// Most refusing reasons quoted per document in a finding.
 const REASONS_QUOTED: usize = 1;
 
+/// Most documents whose reasons a refused job's finding quotes; the matrix has them all.
+const DOCUMENTS_QUOTED: usize = 3;
+
 /// Refused jobs and unused documents.
 fn matrix_findings(report: &Report, documents: &[Document]) -> Vec<Located> {
     let mut out = Vec::new();
@@ -613,10 +687,11 @@ fn matrix_findings(report: &Report, documents: &[Document]) -> Vec<Located> {
             continue;
         }
         let job = &report.jobs[row.job].job;
-        let why: Vec<String> = row
+        let mut why: Vec<String> = row
             .cells
             .iter()
             .zip(documents)
+            .take(DOCUMENTS_QUOTED)
             .map(|(c, d)| {
                 let reasons: Vec<String> = c
                     .report
@@ -629,6 +704,12 @@ fn matrix_findings(report: &Report, documents: &[Document]) -> Vec<Located> {
                 format!("`{}`: {}", d.path, reasons.join("; "))
             })
             .collect();
+        if documents.len() > DOCUMENTS_QUOTED {
+            why.push(format!(
+                "and {} more document(s) (see the matrix)",
+                documents.len() - DOCUMENTS_QUOTED
+            ));
+        }
         out.push(located(
             FindingId::AuditJobRefused,
             Severity::Error,

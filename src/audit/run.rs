@@ -96,7 +96,7 @@ pub fn run_cli_audit<O: Write, E: Write>(
     };
     let loaded = load_workflows(Path::new(&args.workflows), &args.workflows)
         .and_then(|w| Ok((w, load_documents(&args.trust_policies, None, format)?)))
-        .and_then(|(w, d)| Ok(audit(&w, &d, &options)?));
+        .and_then(|(w, d)| audit(&w, &d, &options));
     let report = match loaded {
         Ok(r) => r,
         Err(e) => return refused(err, &e),
@@ -172,7 +172,7 @@ pub fn run_action_audit<O: Write, E: Write>(
                 )?,
             ))
         })
-        .and_then(|(w, d)| Ok(audit(&w, &d, &options)?));
+        .and_then(|(w, d)| audit(&w, &d, &options));
     let report = match loaded {
         Ok(r) => r,
         Err(e) => return refused(err, &e),
