@@ -63,6 +63,7 @@ pub fn run<R: Read, O: Write, E: Write>(
                 in_runner,
             },
         ),
+        Some(Command::Audit(args)) => crate::audit::run_cli_audit(&args, in_runner, out, err),
     };
     let _ = out.flush();
     status
@@ -97,6 +98,10 @@ fn action(
         .map_err(Error::from)
         .and_then(|c| Ok((c, runtime()?)));
     match started {
+        // `audit: true`: no token, the workflows against the trust documents.
+        Ok((config, _)) if crate::audit::requested(env) => {
+            crate::audit::run_action_audit(&config, env, out, err)
+        }
         Ok((config, rt)) => rt.block_on(run_action(&config, clock, out, err)),
         Err(error) => {
             let _ = error.report(true, out, err);

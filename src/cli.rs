@@ -45,6 +45,17 @@ pub enum Command {
     ///
     /// Answers "what will my deploy job's token say?" before it runs.
     Predict(Box<PredictArgs>),
+    /// Predict every job's token from the workflow files and check each against every trust
+    /// document, offline.
+    ///
+    /// Reads `.github/workflows/*.yml|yaml`, finds each job that can request a token
+    /// (`id-token: write`, `write-all`, jobs of reusable workflows whose callers grant it),
+    /// predicts its token for each trigger and environment, and prints a matrix of job x
+    /// trigger x document with the consumer's reason, and findings: jobs that will be
+    /// refused, documents no job satisfies, trust that accepts pull requests, any branch,
+    /// any repository or other owners. Exit 1 when a job will be refused or trust is
+    /// dangerous.
+    Audit(Box<AuditArgs>),
 }
 
 /// How to print the report.
@@ -155,6 +166,52 @@ pub struct PredictArgs {
     /// The checks.
     #[command(flatten)]
     pub checks: CheckOptions,
+}
+
+/// `oidc-preflight audit`.
+#[derive(Debug, Clone, Args)]
+pub struct AuditArgs {
+    /// The directory of workflow files.
+    #[arg(long, default_value = ".github/workflows", value_name = "DIR")]
+    pub workflows: String,
+    /// The repository, `OWNER/REPO`.
+    #[arg(long)]
+    pub repository: String,
+    /// The owner's numeric id, for the immutable subject form (with --repository-id).
+    #[arg(long, value_name = "ID")]
+    pub owner_id: Option<String>,
+    /// The repository's numeric id, for the immutable subject form (with --owner-id).
+    #[arg(long, value_name = "ID")]
+    pub repository_id: Option<String>,
+    /// The repository's customized subject template (e.g. `repo,context,job_workflow_ref`).
+    #[arg(long, value_delimiter = ',', value_name = "KEYS")]
+    pub include_claim_keys: Vec<String>,
+    /// Any other claim value the template needs, as `name=value`; repeatable.
+    #[arg(long = "set", value_name = "NAME=VALUE")]
+    pub set: Vec<String>,
+    /// The repository's default branch (schedule and most events run there).
+    #[arg(long, default_value = "main", value_name = "BRANCH")]
+    pub default_branch: String,
+    /// The audience every job requests (default: the one each document names, else its
+    /// consumer's default).
+    #[arg(long)]
+    pub audience: Option<String>,
+    /// The issuer, for enterprise slugs, GHE.com or GHES.
+    #[arg(
+        long = "token-issuer",
+        default_value = "https://token.actions.githubusercontent.com",
+        value_name = "URL"
+    )]
+    pub token_issuer: String,
+    /// A trust policy document (AWS, Azure, GCP), or a directory of them; repeatable.
+    #[arg(long = "trust-policy", value_name = "PATH")]
+    pub trust_policies: Vec<String>,
+    /// The documents' format: aws, azure, gcp, or auto (detected per document).
+    #[arg(long, default_value = "auto", value_name = "FORMAT")]
+    pub trust_policy_format: String,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
 }
 
 impl Cli {

@@ -33,7 +33,7 @@
 //! |---|---|---|
 //! | 0 | `random`, `secret`, `files`, `pattern`, `claims` | primitives: no other module |
 //! | 1 | `commands`, `outputs`, `subject`, `request`, `times` | workflow commands, output files, `sub` forms, HTTP, the time claims' rules |
-//! | 2 | `findings`, `verify` | the finding model; signature verification |
+//! | 2 | `findings`, `verify`, `predict` | the finding model; signature verification; a job's claims from facts |
 //! | 3 | `consumer` | one module per consumer: audiences, limits, snippets, rules |
 //! | 4 | `policy`, `plan` | trust document evaluators; what the user asked to check |
 //! | 5 | `snippets` | ready-to-paste policy fragments |
@@ -43,7 +43,7 @@
 //! | 9 | `config` | the environment snapshot and the action's configuration |
 //! | 10 | `error` | the error every path reports |
 //! | 11 | `action`, `cli` | the action; the command line's definition |
-//! | 12 | `offline` | `check` and `predict` |
+//! | 12 | `offline`, `audit` | `check` and `predict`; the audit of every job's token from the workflows |
 //! | 13 | `app` | dispatch |
 #![forbid(unsafe_code)]
 // Cargo.toml's [lints] deny unwrap, expect and printing in library code; unit tests may.
@@ -56,6 +56,7 @@
 mod action;
 #[doc(hidden)]
 pub mod app;
+pub mod audit;
 #[doc(hidden)]
 pub mod claims;
 #[doc(hidden)]
@@ -84,6 +85,8 @@ pub mod pattern;
 pub mod plan;
 #[doc(hidden)]
 pub mod policy;
+#[doc(hidden)]
+pub mod predict;
 mod random;
 #[doc(hidden)]
 pub mod report;

@@ -4,18 +4,16 @@
 
 use std::io::{self, Write};
 
-use serde_json::{Map, Value};
-
 use crate::claims::{self, Claims};
 use crate::cli::{CheckOptions, Format, PredictArgs};
 use crate::commands;
 use crate::config::InputError;
 use crate::diagnose::{self, Clock, Expectations, Surface};
 use crate::error::{Error, ExitStatus};
+use crate::predict;
 use crate::report::Report;
 use crate::request;
 use crate::secret::Secret;
-use crate::subject::{encode, Context, RepoPart};
 use crate::trust;
 use crate::verify::{self, KeySource, SignatureStatus, TrustedIssuers, VerifyOptions};
 
@@ -235,19 +233,17 @@ fn split_pair(text: &str, flag: &str) -> Result<(String, String), Error> {
     }
 }
 
-/// The claims GitHub would issue for the job described by `args`.
+/// The claims GitHub would issue for the job described by `args`: the flags as
+/// [`predict::JobFacts`], predicted by [`predict::predict`].
 pub fn predicted_claims(args: &PredictArgs, expect: &Expectations) -> Result<Claims, Error> {
-    let (owner, repo) = args
-        .repository
-        .split_once('/')
-        .filter(|(o, r)| !o.is_empty() && !r.is_empty() && !r.contains('/'))
-        .ok_or_else(|| {
-            invalid(
-                "--repository",
-                format!("`{}` is not `OWNER/REPO`", args.repository),
-                "write `--repository octo-org/octo-repo`",
-            )
-        })?;
+    let refused = |e: predict::PredictError| {
+        let flag = match e {
+            predict::PredictError::Repository(_) => "--repository",
+            predict::PredictError::Unpredictable(_) => "--include-claim-keys",
+        };
+        invalid(flag, e.to_string(), e.hint())
+    };
+    predict::owner_and_repo(&args.repository).map_err(refused)?;
     let ids = match (&args.owner_id, &args.repository_id) {
         (Some(o), Some(r)) => Some((o.clone(), r.clone())),
         (None, None) => None,
@@ -259,100 +255,22 @@ pub fn predicted_claims(args: &PredictArgs, expect: &Expectations) -> Result<Cla
             ))
         }
     };
-    let repo_part = RepoPart {
-        owner: owner.to_owned(),
-        repo: repo.to_owned(),
-        ids,
-    };
-    let git_ref = args.git_ref.clone();
-    let context = match (&args.environment, args.event.as_str()) {
-        (Some(env), _) => Context::Environment(env.clone()),
-        (None, "pull_request") => Context::PullRequest,
-        (None, _) => match git_ref.strip_prefix("refs/heads/") {
-            Some(b) => Context::Branch(b.to_owned()),
-            None => match git_ref.strip_prefix("refs/tags/") {
-                Some(t) => Context::Tag(t.to_owned()),
-                None => Context::OtherRef(git_ref.clone()),
-            },
-        },
-    };
-    let workflow_ref = format!(
-        "{}/.github/workflows/{}@{git_ref}",
-        args.repository, args.workflow
-    );
-    let issuer = args.token_issuer.clone();
-    let mut map = Map::new();
-    let mut put = |k: &str, v: String| {
-        map.insert(k.to_owned(), Value::String(v));
-    };
-    put("iss", issuer.clone());
-    put("repository", args.repository.clone());
-    put("repository_owner", owner.to_owned());
-    put("ref", git_ref.clone());
-    put(
-        "ref_type",
-        if git_ref.starts_with("refs/tags/") {
-            "tag".into()
-        } else {
-            "branch".into()
-        },
-    );
-    put("event_name", args.event.clone());
-    put("workflow_ref", workflow_ref.clone());
-    put("job_workflow_ref", workflow_ref);
-    if let Some(env) = &args.environment {
-        put("environment", env.clone());
-    }
-    if let Some((o, r)) = &repo_part.ids {
-        put("repository_owner_id", o.clone());
-        put("repository_id", r.clone());
-    }
+    let mut extra = Vec::new();
     for pair in &args.set {
-        let (k, v) = split_pair(pair, "--set")?;
-        put(&k, v);
+        extra.push(split_pair(pair, "--set")?);
     }
-    let aud = expect.expected_audience().unwrap_or_else(|| {
-        // GitHub's default: the owner URL on the instance's host.
-        let host = if issuer.ends_with("/_services/token") {
-            issuer.trim_end_matches("/_services/token").to_owned()
-        } else {
-            "https://github.com".to_owned()
-        };
-        format!("{host}/{owner}")
-    });
-    put("aud", aud);
-    let mut claims = Claims(map);
-    let sub = if args.include_claim_keys.is_empty() {
-        format!("repo:{}:{}", repo_part.render(), context.render())
-    } else {
-        custom_subject(&args.include_claim_keys, &repo_part, &context, &claims)?
+    let facts = predict::JobFacts {
+        repository: args.repository.clone(),
+        ids,
+        git_ref: args.git_ref.clone(),
+        event: args.event.clone(),
+        environment: args.environment.clone(),
+        workflow: args.workflow.clone(),
+        job_workflow_ref: None,
+        issuer: args.token_issuer.clone(),
+        include_claim_keys: args.include_claim_keys.clone(),
+        audience: expect.expected_audience(),
+        extra,
     };
-    claims.0.insert("sub".into(), Value::String(sub));
-    Ok(claims)
-}
-
-fn custom_subject(
-    keys: &[String],
-    repo: &RepoPart,
-    context: &Context,
-    claims: &Claims,
-) -> Result<String, Error> {
-    let mut parts = Vec::new();
-    for key in keys.iter().map(|k| k.trim()).filter(|k| !k.is_empty()) {
-        match key {
-            "repo" => parts.push(format!("repo:{}", repo.render())),
-            "context" => parts.push(context.render()),
-            other => {
-                let value = claims.text(other).ok_or_else(|| {
-                    invalid(
-                        "--include-claim-keys",
-                        format!("the template uses `{other}`, whose value cannot be predicted from the flags"),
-                        format!("pass its value with `--set {other}=VALUE`"),
-                    )
-                })?;
-                parts.push(format!("{other}:{}", encode(&value)));
-            }
-        }
-    }
-    Ok(parts.join(":"))
+    predict::predict(&facts).map_err(refused)
 }

@@ -23,6 +23,7 @@ pub const INPUTS: &[&str] = &[
     "summary",
     "timeout",
     "max-attempts",
+    "audit",
 ];
 
 use crate::consumer::{gcp_audience_problem, Consumer, TrustedPublisher};

@@ -17,6 +17,7 @@ mod provider;
 mod runner;
 
 mod action;
+mod audit;
 mod binary;
 mod bounded;
 mod cli;
