@@ -117,8 +117,6 @@ pub use verify::{TrustedIssuers, Verified, Verifier, VerifyError, VerifyOptions}
 // For the binary and the tests. Keys given rather than discovered are
 // `verify::{Jwks, KeySource}`: a receiver fetches its issuer's keys.
 #[doc(hidden)]
-pub use verify::{Jwks, KeySource, SignatureStatus};
-#[doc(hidden)]
 pub use action::run_action;
 #[doc(hidden)]
 pub use config::{ActionConfig, Env};
@@ -126,3 +124,5 @@ pub use config::{ActionConfig, Env};
 pub use diagnose::describe_signature;
 #[doc(hidden)]
 pub use error::{Error, ExitStatus};
+#[doc(hidden)]
+pub use verify::{Jwks, KeySource, SignatureStatus};
