@@ -71,12 +71,14 @@ impl Role {
         let claims_type = match fields.opt_str("bound_claims_type")? {
             None | Some("") | Some("string") => ClaimsType::String,
             Some("glob") => ClaimsType::Glob,
-            Some(other) => return Err(PolicyError::invalid(
-                fields.path("bound_claims_type"),
-                format!(
+            Some(other) => {
+                return Err(PolicyError::invalid(
+                    fields.path("bound_claims_type"),
+                    format!(
                     "Vault accepts `string` or `glob` (\"invalid 'bound_claims_type': {other}\")"
                 ),
-            )),
+                ))
+            }
         };
         let bound_claims = match fields.map.get("bound_claims") {
             None | Some(Value::Null) => Vec::new(),
@@ -736,7 +738,7 @@ fn missing_claim_hint(claim: &str, field: &str) -> String {
             "GitHub adds `environment` only for a job that declares one: add `environment: NAME` to this job (or check a deploy job from a preflight job with `job-environment`). Removing `{field}` instead widens who may log in"
         ),
         _ => format!(
-            "GitHub's tokens for this job have no `{claim}`: name a claim they carry (see the claims listed above) in `{field}`"
+            "GitHub's tokens have no `{claim}`, and no workflow setting adds it: name a claim they always carry in `{field}`, such as `repository`, `sub` or `actor`"
         ),
     }
 }

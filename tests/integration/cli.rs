@@ -150,7 +150,10 @@ fn check_exit_codes_for_bad_input() {
         "{}",
         text(&out.stderr)
     );
-    let out = run(&["check", "--no-verify", "--provider", "vault"], "a.b.c");
+    let out = run(
+        &["check", "--no-verify", "--provider", "hashicorp"],
+        "a.b.c",
+    );
     assert_eq!(out.status.code(), Some(2));
 }
 
@@ -386,7 +389,7 @@ fn an_unusable_trust_policy_is_a_usage_error_that_points_at_the_problem() {
             "check",
             "--no-verify",
             "--trust-policy-format",
-            "vault",
+            "conjur",
             "--trust-policy",
             bad.to_str().unwrap(),
         ],
