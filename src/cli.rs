@@ -84,7 +84,7 @@ pub struct CheckOptions {
     /// it, `check` trusts GitHub's own issuers only.
     #[arg(long, value_name = "URL")]
     pub issuer: Option<String>,
-    /// Who consumes the token: aws, azure, gcp, pypi, crates-io, npm.
+    /// Who consumes the token: aws, azure, gcp, pypi, crates-io, npm, vault.
     #[arg(long, value_name = "NAME")]
     pub provider: Option<String>,
     /// Check the token a job with this environment would get, predicted from this token.
@@ -99,7 +99,7 @@ pub struct CheckOptions {
     /// GCP workload identity provider), or a directory of them; repeatable.
     #[arg(long = "trust-policy", value_name = "PATH")]
     pub trust_policies: Vec<String>,
-    /// The documents' format: aws, azure, gcp, or auto (detected per document).
+    /// The documents' format: aws, azure, gcp, vault, or auto (detected per document).
     #[arg(long, default_value = "auto", value_name = "FORMAT")]
     pub trust_policy_format: String,
     /// Output format.

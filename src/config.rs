@@ -396,7 +396,7 @@ mod tests {
             ("INPUT_TIMEOUT", "soon"),
             ("INPUT_MAX-ATTEMPTS", "0"),
             ("INPUT_MAX-ATTEMPTS", "2.5"),
-            ("INPUT_PROVIDER", "vault"),
+            ("INPUT_PROVIDER", "hashicorp"),
             ("INPUT_CLAIMS", "environment"),
             ("INPUT_SUMMARY", "sometimes"),
         ] {

@@ -629,6 +629,9 @@ fn check_audience(claims: &Claims, expect: &Expectations, findings: &mut Vec<Fin
                 expect.consumer.map(|c| format!(" and answers `{}`", c.audience_error())).unwrap_or_default()),
             format!("request the audience: `audience: {want}`"),
         )),
+        // hashicorp/vault-action requests no audience unless `jwtGithubAudience` is set, so the
+        // owner URL is what a Vault role usually binds: nothing to note.
+        (None, Some(_)) if expect.consumer == Some(Consumer::Vault) => {}
         (None, Some(default)) => findings.push(Finding::new(
             FindingId::AudienceIsDefault,
             Severity::Notice,

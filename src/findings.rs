@@ -189,6 +189,26 @@ ids! {
         GcpSubjectNotString => "gcp-subject-not-string",
         GcpMappedSubjectTooLong => "gcp-mapped-subject-too-long",
         GcpUnmappedAttribute => "gcp-unmapped-attribute",
+        VaultRoleTypeJwt => "vault-role-type-jwt",
+        VaultRoleTypeOidc => "vault-role-type-oidc",
+        VaultRoleTypeAbsent => "vault-role-type-absent",
+        VaultSubjectMatched => "vault-subject-matched",
+        VaultSubjectMismatch => "vault-subject-mismatch",
+        VaultAudienceMatched => "vault-audience-matched",
+        VaultAudienceMismatch => "vault-audience-mismatch",
+        VaultAudienceUnbound => "vault-audience-unbound",
+        VaultCaseOnlyMismatch => "vault-case-only-mismatch",
+        VaultUserClaimFound => "vault-user-claim-found",
+        VaultUserClaimMissing => "vault-user-claim-missing",
+        VaultUserClaimNotString => "vault-user-claim-not-string",
+        VaultGroupsClaimUnusable => "vault-groups-claim-unusable",
+        VaultClaimMappingNotString => "vault-claim-mapping-not-string",
+        VaultClaimMatched => "vault-claim-matched",
+        VaultClaimMismatch => "vault-claim-mismatch",
+        VaultClaimMissing => "vault-claim-missing",
+        VaultGlobUnderStringType => "vault-glob-under-string-type",
+        VaultBoundCidrsNotEvaluated => "vault-bound-cidrs-not-evaluated",
+        VaultNoClockSkewLeeway => "vault-no-clock-skew-leeway",
     }
 }
 
@@ -209,7 +229,12 @@ impl PolicyReasonId {
             | PolicyReasonId::GcpAudienceMatched
             | PolicyReasonId::GcpConditionPassed
             | PolicyReasonId::GcpIssuerMatched
-            | PolicyReasonId::GcpSubjectMapped => true,
+            | PolicyReasonId::GcpSubjectMapped
+            | PolicyReasonId::VaultRoleTypeJwt
+            | PolicyReasonId::VaultSubjectMatched
+            | PolicyReasonId::VaultAudienceMatched
+            | PolicyReasonId::VaultUserClaimFound
+            | PolicyReasonId::VaultClaimMatched => true,
             PolicyReasonId::AwsActionMismatch
             | PolicyReasonId::AwsConditionFailed
             | PolicyReasonId::AwsConditionKeyNotFromToken
@@ -242,7 +267,22 @@ impl PolicyReasonId {
             | PolicyReasonId::GcpSubjectNotMapped
             | PolicyReasonId::GcpSubjectNotString
             | PolicyReasonId::GcpMappedSubjectTooLong
-            | PolicyReasonId::GcpUnmappedAttribute => false,
+            | PolicyReasonId::GcpUnmappedAttribute
+            | PolicyReasonId::VaultRoleTypeOidc
+            | PolicyReasonId::VaultRoleTypeAbsent
+            | PolicyReasonId::VaultSubjectMismatch
+            | PolicyReasonId::VaultAudienceMismatch
+            | PolicyReasonId::VaultAudienceUnbound
+            | PolicyReasonId::VaultCaseOnlyMismatch
+            | PolicyReasonId::VaultUserClaimMissing
+            | PolicyReasonId::VaultUserClaimNotString
+            | PolicyReasonId::VaultGroupsClaimUnusable
+            | PolicyReasonId::VaultClaimMappingNotString
+            | PolicyReasonId::VaultClaimMismatch
+            | PolicyReasonId::VaultClaimMissing
+            | PolicyReasonId::VaultGlobUnderStringType
+            | PolicyReasonId::VaultBoundCidrsNotEvaluated
+            | PolicyReasonId::VaultNoClockSkewLeeway => false,
         }
     }
 }

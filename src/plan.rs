@@ -248,9 +248,9 @@ pub(crate) fn expectations(
                 e.to_string(),
                 match surface {
                     Surface::Action => {
-                        "set `provider` to aws, azure, gcp, pypi, crates-io or npm, or remove it"
+                        "set `provider` to aws, azure, gcp, pypi, crates-io, npm or vault, or remove it"
                     }
-                    Surface::Check => "use aws, azure, gcp, pypi, crates-io or npm",
+                    Surface::Check => "use aws, azure, gcp, pypi, crates-io, npm or vault",
                 },
             )
         })?),

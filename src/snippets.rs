@@ -1,5 +1,6 @@
 //! Ready-to-paste trust configuration built from the token: an AWS trust policy `Condition`
-//! block, an Azure federated identity credential, and a GCP attribute mapping and condition.
+//! block, an Azure federated identity credential, a GCP attribute mapping and condition, and,
+//! with `provider: vault`, a Vault JWT auth role.
 //! Each consumer's module (`consumer::aws`, `consumer::azure`, `consumer::gcp`) builds its own;
 //! this module picks the audience and the subject for them. JSON is produced by serde_json, so
 //! claim values are escaped by construction.
@@ -7,7 +8,7 @@
 use serde::Serialize;
 
 use crate::claims::Claims;
-use crate::consumer::{aws, azure, gcp, Consumer};
+use crate::consumer::{aws, azure, gcp, vault, Consumer};
 use crate::plan::Expectations;
 
 /// The snippets, as text.
@@ -19,6 +20,11 @@ pub struct Snippets {
     pub azure: String,
     /// GCP workload identity provider attribute mapping and condition.
     pub gcp: String,
+    /// Vault JWT auth role (`vault write auth/jwt/role/NAME`), only with `provider: vault`:
+    /// Vault is the one consumer a job cannot be assumed to use. Empty (and left out of the
+    /// JSON) otherwise.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub vault: String,
 }
 
 /// The audience a consumer's snippet should name: what the user expects, else the token's own
@@ -48,6 +54,18 @@ pub fn build(claims: &Claims, subject_pattern: Option<&str>, expect: &Expectatio
         ),
         azure: azure::snippet(iss, sub, &audience_for(Consumer::Azure, claims, expect)),
         gcp: gcp::snippet(claims),
+        vault: if expect.consumer == Some(Consumer::Vault) {
+            // The role binds the audience the step requests (the token's own, unless one is
+            // expected): Vault has none of its own.
+            let audiences = expect
+                .expected_audience()
+                .map(|a| vec![a])
+                .or_else(|| claims.values("aud"))
+                .unwrap_or_default();
+            vault::snippet(claims, &audiences)
+        } else {
+            String::new()
+        },
     }
 }
 

@@ -65,7 +65,7 @@ pub enum TrustPolicyError {
         count: usize,
     },
     /// An unknown `trust-policy-format`.
-    #[error("unknown trust policy format `{0}`: expected aws, azure, gcp or auto")]
+    #[error("unknown trust policy format `{0}`: expected aws, azure, gcp, vault or auto")]
     UnknownFormat(String),
 }
 
@@ -84,7 +84,7 @@ impl TrustPolicyError {
                 "pass only the documents of the roles and providers this job uses (at most {MAX_TRUST_DOCUMENTS}), or split them over several steps"
             ),
             TrustPolicyError::Parse { error, .. } => error.hint(),
-            TrustPolicyError::UnknownFormat(_) => "set `trust-policy-format` to aws, azure, gcp or auto (the default)".into(),
+            TrustPolicyError::UnknownFormat(_) => "set `trust-policy-format` to aws, azure, gcp, vault or auto (the default)".into(),
         }
     }
 }
@@ -96,6 +96,7 @@ pub fn parse_format(text: &str) -> Result<Option<PolicyFormat>, TrustPolicyError
         "aws" => Ok(Some(PolicyFormat::Aws)),
         "azure" => Ok(Some(PolicyFormat::Azure)),
         "gcp" => Ok(Some(PolicyFormat::Gcp)),
+        "vault" => Ok(Some(PolicyFormat::Vault)),
         _ => Err(TrustPolicyError::UnknownFormat(text.to_owned())),
     }
 }

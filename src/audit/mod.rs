@@ -187,6 +187,10 @@ fn default_audience(format: PolicyFormat) -> String {
         // google-github-actions/auth requests the provider's URL, which the document names;
         // without it any audience is as good.
         PolicyFormat::Gcp => "https://iam.googleapis.com/".to_owned(),
+        // hashicorp/vault-action without `jwtGithubAudience` requests no audience, so the
+        // token has GitHub's default, the owner URL; a role without bound_audiences refuses
+        // it (Vault 1.17 and later), which the evaluator reports.
+        PolicyFormat::Vault => String::new(),
     }
 }
 
@@ -219,6 +223,10 @@ fn audience_named(text: &str, format: PolicyFormat) -> Option<String> {
         PolicyFormat::Azure => {
             let credential = if doc.is_array() { &doc[0] } else { &doc };
             first(&credential["audiences"])
+        }
+        PolicyFormat::Vault => {
+            let role = doc.get("data").unwrap_or(&doc);
+            first(&role["bound_audiences"])
         }
         PolicyFormat::Gcp => first(&doc["oidc"]["allowedAudiences"]).or_else(|| {
             doc["name"]

@@ -26,6 +26,7 @@ fn format_key(format: PolicyFormat) -> &'static str {
         PolicyFormat::Aws => "aws",
         PolicyFormat::Azure => "azure",
         PolicyFormat::Gcp => "gcp",
+        PolicyFormat::Vault => "vault",
     }
 }
 

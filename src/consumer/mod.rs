@@ -16,6 +16,7 @@ pub(crate) mod gcp;
 pub(crate) mod npm;
 pub(crate) mod pypi;
 pub(crate) mod trusted_publishing;
+pub(crate) mod vault;
 
 pub use trusted_publishing::{BadPublisher, TrustedPublisher};
 
@@ -34,16 +35,19 @@ pub enum Consumer {
     CratesIo,
     /// npm trusted publishing.
     Npm,
+    /// HashiCorp Vault's JWT auth method.
+    Vault,
 }
 
 /// Every consumer, in the order of the input's documentation.
-pub const ALL: [Consumer; 6] = [
+pub const ALL: [Consumer; 7] = [
     Consumer::Aws,
     Consumer::Azure,
     Consumer::Gcp,
     Consumer::Pypi,
     Consumer::CratesIo,
     Consumer::Npm,
+    Consumer::Vault,
 ];
 
 impl Consumer {
@@ -56,6 +60,7 @@ impl Consumer {
             Consumer::Pypi => "pypi",
             Consumer::CratesIo => "crates-io",
             Consumer::Npm => "npm",
+            Consumer::Vault => "vault",
         }
     }
 
@@ -68,11 +73,13 @@ impl Consumer {
             Consumer::Pypi => pypi::NAME,
             Consumer::CratesIo => crates_io::NAME,
             Consumer::Npm => npm::NAME,
+            Consumer::Vault => vault::NAME,
         }
     }
 
     /// The audience it expects, when fixed. GCP's is the workload identity provider's URL,
-    /// which only the user knows (input `audience`).
+    /// which only the user knows (input `audience`); a Vault role's is whatever its
+    /// `bound_audiences` say.
     pub fn default_audience(self) -> Option<&'static str> {
         match self {
             Consumer::Aws => Some(aws::AUDIENCE),
@@ -81,6 +88,7 @@ impl Consumer {
             Consumer::Pypi => Some(pypi::AUDIENCE),
             Consumer::CratesIo => Some(crates_io::AUDIENCE),
             Consumer::Npm => Some(npm::AUDIENCE),
+            Consumer::Vault => None,
         }
     }
 
@@ -93,6 +101,7 @@ impl Consumer {
             Consumer::Pypi => pypi::AUDIENCE_ERROR,
             Consumer::CratesIo => crates_io::AUDIENCE_ERROR,
             Consumer::Npm => npm::AUDIENCE_ERROR,
+            Consumer::Vault => vault::AUDIENCE_ERROR,
         }
     }
 
@@ -108,7 +117,7 @@ impl Consumer {
             Consumer::Pypi => Some(pypi::publisher_claims(claims)),
             Consumer::CratesIo => Some(crates_io::publisher_claims(claims)),
             Consumer::Npm => Some(npm::publisher_claims(claims)),
-            Consumer::Aws | Consumer::Azure | Consumer::Gcp => None,
+            Consumer::Aws | Consumer::Azure | Consumer::Gcp | Consumer::Vault => None,
         }
     }
 }
@@ -121,7 +130,7 @@ impl fmt::Display for Consumer {
 
 /// The input named no known consumer.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown provider `{0}`: expected one of aws, azure, gcp, pypi, crates-io, npm")]
+#[error("unknown provider `{0}`: expected one of aws, azure, gcp, pypi, crates-io, npm, vault")]
 pub struct UnknownConsumer(pub String);
 
 impl FromStr for Consumer {
@@ -156,7 +165,8 @@ mod tests {
         }
         assert_eq!("crates.io".parse::<Consumer>(), Ok(Consumer::CratesIo));
         assert_eq!(" AWS ".parse::<Consumer>(), Ok(Consumer::Aws));
-        assert!("vault"
+        assert_eq!("Vault".parse::<Consumer>(), Ok(Consumer::Vault));
+        assert!("hashicorp"
             .parse::<Consumer>()
             .unwrap_err()
             .to_string()

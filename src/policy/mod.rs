@@ -1,5 +1,6 @@
 //! Evaluating real trust policy documents against a token's claims: an AWS IAM role trust
-//! policy, Azure federated identity credentials, or a GCP workload identity pool provider.
+//! policy, Azure federated identity credentials, a GCP workload identity pool provider, or a
+//! HashiCorp Vault JWT auth role.
 //!
 //! Each cloud's matching rules are emulated as documented, so a report says which statement,
 //! credential or condition refuses the token and why, before the cloud call fails.
@@ -33,6 +34,7 @@ mod aws;
 mod azure;
 mod document;
 mod gcp;
+mod vault;
 
 use crate::claims::Claims;
 pub use crate::findings::PolicyReasonId;
@@ -48,6 +50,8 @@ pub enum PolicyFormat {
     Azure,
     /// A GCP workload identity pool provider (`gcloud ... providers describe`).
     Gcp,
+    /// A HashiCorp Vault JWT auth role (`vault read -format=json auth/jwt/role/NAME`).
+    Vault,
 }
 
 impl std::fmt::Display for PolicyFormat {
@@ -56,6 +60,7 @@ impl std::fmt::Display for PolicyFormat {
             PolicyFormat::Aws => "AWS IAM role trust policy",
             PolicyFormat::Azure => "Azure federated identity credential",
             PolicyFormat::Gcp => "GCP workload identity pool provider",
+            PolicyFormat::Vault => "HashiCorp Vault JWT auth role",
         })
     }
 }
@@ -71,6 +76,7 @@ enum Inner {
     Aws(aws::TrustPolicy),
     Azure(azure::Credentials),
     Gcp(Box<gcp::Provider>),
+    Vault(vault::Role),
 }
 
 impl Policy {
@@ -90,6 +96,7 @@ impl Policy {
             Inner::Aws(_) => PolicyFormat::Aws,
             Inner::Azure(_) => PolicyFormat::Azure,
             Inner::Gcp(_) => PolicyFormat::Gcp,
+            Inner::Vault(_) => PolicyFormat::Vault,
         }
     }
 }
@@ -97,7 +104,7 @@ impl Policy {
 /// Why a document could not be read as a trust policy. Each variant names where the problem is.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum PolicyError {
-    /// The text is none of the three formats.
+    /// The text is none of the formats.
     #[error("the document is not a recognised trust policy")]
     UnknownFormat,
     /// The text is not valid JSON.
@@ -186,7 +193,8 @@ impl PolicyError {
         match self {
             PolicyError::UnknownFormat => "pass an AWS trust policy (with `Statement`), an Azure \
                 federated credential (with `issuer` and `subject` or `claimsMatchingExpression`) \
-                or a GCP provider (with `attributeMapping` and `oidc`), or name the format"
+                a GCP provider (with `attributeMapping` and `oidc`) or a Vault JWT role (`vault read \
+                -format=json auth/jwt/role/NAME`), or name the format"
                 .into(),
             PolicyError::Json { .. } | PolicyError::Yaml { .. } => {
                 "fix the syntax at the position given; copy the document from the cloud console \
@@ -306,6 +314,12 @@ fn detect(text: &str, parsed: Option<&Value>) -> Option<PolicyFormat> {
         Value::Object(object) => object,
         _ => return None,
     };
+    // `vault read -format=json` wraps the role in a response; its `data` is the role.
+    if let Some(data) = vault::response_data(object) {
+        if vault::looks_like_role(&|key| data.contains_key(key)) {
+            return Some(PolicyFormat::Vault);
+        }
+    }
     classify(|key| object.contains_key(key))
 }
 
@@ -317,6 +331,8 @@ fn classify(has: impl Fn(&str) -> bool) -> Option<PolicyFormat> {
         Some(PolicyFormat::Azure)
     } else if has("attributeMapping") || has("attributeCondition") || has("oidc") {
         Some(PolicyFormat::Gcp)
+    } else if vault::looks_like_role(&has) {
+        Some(PolicyFormat::Vault)
     } else {
         None
     }
@@ -337,6 +353,7 @@ pub fn parse(text: &str, format: Option<PolicyFormat>) -> Result<Policy, PolicyE
         PolicyFormat::Aws => Inner::Aws(aws::TrustPolicy::parse(&value)?),
         PolicyFormat::Azure => Inner::Azure(azure::Credentials::parse(&value)?),
         PolicyFormat::Gcp => Inner::Gcp(Box::new(gcp::Provider::parse(&value)?)),
+        PolicyFormat::Vault => Inner::Vault(vault::Role::parse(&value)?),
     };
     Ok(Policy { inner })
 }
@@ -353,6 +370,7 @@ pub fn evaluate(policy: &Policy, claims: &Claims) -> PolicyReport {
         Inner::Aws(policy) => policy.evaluate(claims, &mut report),
         Inner::Azure(credentials) => credentials.evaluate(claims, &mut report),
         Inner::Gcp(provider) => provider.evaluate(claims, &mut report),
+        Inner::Vault(role) => role.evaluate(claims, &mut report),
     };
     report
 }
@@ -402,6 +420,24 @@ mod tests {
                 r#"{"oidc":{"issuerUri":"x"},"subject":"y"}"#,
                 Some(PolicyFormat::Gcp),
             ),
+            (
+                r#"{"role_type":"jwt","user_claim":"repository","bound_audiences":["a"]}"#,
+                Some(PolicyFormat::Vault),
+            ),
+            (
+                r#"{"request_id":"1","lease_id":"","data":{"user_claim":"sub","bound_subject":"x"}}"#,
+                Some(PolicyFormat::Vault),
+            ),
+            (
+                "role_type: jwt\nuser_claim: sub\n",
+                Some(PolicyFormat::Vault),
+            ),
+            (
+                r#"{"user_claim": "sub", "bound_claims": {"#,
+                Some(PolicyFormat::Vault),
+            ),
+            // Another `vault read` response is not a role.
+            (r#"{"request_id":"1","data":{"keys":["a"]}}"#, None),
             (r#"{"hello":"world"}"#, None),
             ("[]", None),
             ("42", None),
@@ -429,6 +465,7 @@ mod tests {
             include_str!("../../examples/policies/azure-flexible-credential.json"),
             include_str!("../../examples/policies/gcp-provider.json"),
             include_str!("../../examples/policies/gcp-provider.yaml"),
+            include_str!("../../examples/policies/vault-role.json"),
         ];
         let claims = testing::token(serde_json::json!({}));
         for text in examples {
@@ -451,7 +488,12 @@ mod tests {
                 .collect(),
         ];
         for text in &nested {
-            for format in [None, Some(PolicyFormat::Aws), Some(PolicyFormat::Gcp)] {
+            for format in [
+                None,
+                Some(PolicyFormat::Aws),
+                Some(PolicyFormat::Gcp),
+                Some(PolicyFormat::Vault),
+            ] {
                 assert!(parse(text, format).is_err());
             }
         }

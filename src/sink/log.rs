@@ -184,6 +184,7 @@ pub fn write(out: &mut impl Write, report: &Report) -> io::Result<()> {
                 "GCP attribute mapping and condition",
                 &analysis.snippets.gcp,
             ),
+            ("Vault JWT auth role", &analysis.snippets.vault),
         ] {
             if body.is_empty() {
                 continue;

@@ -227,6 +227,7 @@ fn write_full_summary(out: &mut impl Write, analysis: &Analysis) -> io::Result<(
             "text",
             &analysis.snippets.gcp,
         ),
+        ("Vault JWT auth role", "sh", &analysis.snippets.vault),
         (
             "All claims",
             "json",

@@ -150,7 +150,10 @@ fn check_exit_codes_for_bad_input() {
         "{}",
         text(&out.stderr)
     );
-    let out = run(&["check", "--no-verify", "--provider", "vault"], "a.b.c");
+    let out = run(
+        &["check", "--no-verify", "--provider", "hashicorp"],
+        "a.b.c",
+    );
     assert_eq!(out.status.code(), Some(2));
 }
 
@@ -345,6 +348,71 @@ fn check_evaluates_the_example_trust_policies() {
     assert!(ids.contains(&"azure-audience-mismatch"), "{ids:?}");
 }
 
+/// A Vault role, named by `--trust-policy-format vault` or detected, with `--provider vault`:
+/// the example role pins `environment: prod`, so only the prod job logs in.
+#[test]
+fn check_evaluates_a_vault_role_named_or_detected() {
+    let role = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/examples/policies/vault-role.json"
+    );
+    let prod = Job {
+        environment: Some("prod".into()),
+        ..Job::default()
+    };
+    let audience = "https://github.com/octo-org";
+    for (job, code, result) in [(&prod, 0, "allow"), (&Job::default(), 1, "deny")] {
+        let (token, _) = token_and_jwks(job, audience);
+        for format in [["--trust-policy-format", "vault"], ["--provider", "vault"]] {
+            let mut args = vec![
+                "check",
+                "--no-verify",
+                "--trust-policy",
+                role,
+                "--format",
+                "json",
+            ];
+            args.extend(format);
+            let out = run(&args, &token);
+            assert_eq!(out.status.code(), Some(code), "{}", text(&out.stdout));
+            let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+            assert_eq!(report["policy_result"], result);
+            assert_eq!(
+                report["policies"][0]["format"],
+                "HashiCorp Vault JWT auth role"
+            );
+            // The snippet is printed for the Vault consumer only.
+            assert_eq!(
+                report["snippets"].get("vault").is_some(),
+                format[0] == "--provider"
+            );
+        }
+    }
+    // An AWS document read as a Vault role is a usage error naming Vault's requirement.
+    let aws = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/examples/policies/aws-trust-policy.json"
+    );
+    let (token, _) = token_and_jwks(&prod, audience);
+    let out = run(
+        &[
+            "check",
+            "--no-verify",
+            "--trust-policy-format",
+            "vault",
+            "--trust-policy",
+            aws,
+        ],
+        &token,
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("user_claim"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
 #[test]
 fn an_unusable_trust_policy_is_a_usage_error_that_points_at_the_problem() {
     let dir = tempfile::tempdir().unwrap();
@@ -386,7 +454,7 @@ fn an_unusable_trust_policy_is_a_usage_error_that_points_at_the_problem() {
             "check",
             "--no-verify",
             "--trust-policy-format",
-            "vault",
+            "conjur",
             "--trust-policy",
             bad.to_str().unwrap(),
         ],

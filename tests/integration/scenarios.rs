@@ -600,6 +600,31 @@ fn example_policy(file: &'static str) -> (&'static str, String) {
     (file, std::fs::read_to_string(path).expect("example policy"))
 }
 
+/// A Vault role for `octo-org/octo-repo` as `vault read -format=json auth/jwt/role/deploy`
+/// prints it (the fields that decide a login), with `fields` replaced.
+fn vault_role(fields: Value) -> String {
+    let mut data = json!({
+        "role_type": "jwt",
+        "bound_audiences": ["https://github.com/octo-org"],
+        "bound_claims_type": "string",
+        "bound_claims": {"repository": "octo-org/octo-repo"},
+        "bound_subject": "",
+        "claim_mappings": null,
+        "clock_skew_leeway": 60,
+        "groups_claim": "",
+        "token_bound_cidrs": [],
+        "token_policies": ["deploy"],
+        "user_claim": "repository",
+        "user_claim_json_pointer": false,
+    });
+    if let (Some(map), Value::Object(changes)) = (data.as_object_mut(), fields) {
+        map.extend(changes);
+    }
+    let response = json!({"request_id": "0b7a9f3e", "lease_id": "", "lease_duration": 0,
+        "renewable": false, "data": data, "warnings": null, "mount_type": "jwt"});
+    serde_json::to_string_pretty(&response).unwrap()
+}
+
 fn readings() -> Vec<Reading> {
     let prod = env_job("prod");
     let pull_request = Job {
@@ -857,6 +882,52 @@ fn readings() -> Vec<Reading> {
             job: Job { repository: "fork-org/octo-repo".into(), ..Job::default() },
             inputs: inputs(&[("audience", GCP_POLICY_AUD), ("trust-policy", "gcp-provider.json")]),
             policies: vec![example_policy("gcp-provider.json")],
+            ..Reading::default()
+        },
+        Reading {
+            name: "read_vault_audience_unbound",
+            title: "Vault: the role binds no audience, the token has one (Vault 1.17+: audience claim found in JWT but no audiences bound to the role)",
+            inputs: inputs(&[("provider", "vault"), ("trust-policy", "vault-role.json")]),
+            policies: vec![("vault-role.json", vault_role(json!({"bound_audiences": []})))],
+            ..Reading::default()
+        },
+        Reading {
+            name: "read_vault_audience_mismatch",
+            title: "Vault: the role binds `sigstore`, but the step requested no audience (hashicorp/vault-action without jwtGithubAudience)",
+            inputs: inputs(&[("provider", "vault"), ("trust-policy", "vault-role.json")]),
+            policies: vec![("vault-role.json", vault_role(json!({"bound_audiences": ["sigstore"]})))],
+            ..Reading::default()
+        },
+        Reading {
+            name: "read_vault_environment_mismatch",
+            title: "Vault: the role's bound_claims pin environment prod, the job deploys to staging (error validating claims)",
+            job: env_job("staging"),
+            inputs: inputs(&[("provider", "vault"), ("trust-policy", "vault-role.json")]),
+            policies: vec![example_policy("vault-role.json")],
+            ..Reading::default()
+        },
+        Reading {
+            name: "read_vault_glob_passes",
+            title: "Vault: a glob bound claim on sub accepts any ref of the repository",
+            inputs: inputs(&[("provider", "vault"), ("trust-policy", "vault-role.json")]),
+            policies: vec![(
+                "vault-role.json",
+                vault_role(json!({"bound_claims_type": "glob", "bound_claims": {"sub": "repo:octo-org/octo-repo:*"}})),
+            )],
+            ..Reading::default()
+        },
+        Reading {
+            name: "read_vault_user_claim_missing",
+            title: "Vault: the role's user_claim is `email`, which GitHub's tokens do not carry",
+            inputs: inputs(&[("provider", "vault"), ("trust-policy", "vault-role.json")]),
+            policies: vec![("vault-role.json", vault_role(json!({"user_claim": "email"})))],
+            ..Reading::default()
+        },
+        Reading {
+            name: "read_vault_oidc_role",
+            title: "Vault: the role is of type oidc (role with oidc role_type is not allowed)",
+            inputs: inputs(&[("provider", "vault"), ("trust-policy", "vault-role.json")]),
+            policies: vec![("vault-role.json", vault_role(json!({"role_type": "oidc", "allowed_redirect_uris": ["https://vault.example.com/ui/vault/auth/oidc/oidc/callback"]})))],
             ..Reading::default()
         },
         Reading {
@@ -1253,6 +1324,12 @@ reading_tests!(
     read_azure_credential_refuses,
     read_gcp_provider_allows,
     read_gcp_provider_refuses,
+    read_vault_audience_unbound,
+    read_vault_audience_mismatch,
+    read_vault_environment_mismatch,
+    read_vault_glob_passes,
+    read_vault_user_claim_missing,
+    read_vault_oidc_role,
     read_nothing_checked,
     read_prediction_for_deploy_job,
     read_fail_on_mismatch_false,
