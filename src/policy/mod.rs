@@ -147,7 +147,7 @@ pub enum PolicyError {
         message: String,
     },
     /// An Azure claims matching expression uses a claim Entra does not offer for GitHub.
-    #[error("{location}: claim `{claim}` at character {position} cannot be used in a claims matching expression for GitHub, only `sub` and `job_workflow_ref` can")]
+    #[error("{location}: claim `{claim}` at character {position} cannot be used in a claims matching expression for this issuer: Entra documents `sub` and `job_workflow_ref` for GitHub's issuer, `sub` alone for GitLab and Terraform Cloud")]
     UnsupportedClaim {
         /// Where in the document.
         location: String,
@@ -427,32 +427,42 @@ pub(crate) fn subject_form_hint(expected: &[String], sub: &str) -> Option<String
     });
     if let Some(form) = immutable {
         return Some(if token.is_immutable() {
-            "the token has the immutable subject form (`repo:OWNER@ID/REPO@ID:...`), the              document the name form: write the repository part as the token has it, or accept              both forms (one value per form) while repositories migrate"
+            "the token has the immutable subject form (`repo:OWNER@ID/REPO@ID:...`), the \
+             document the name form: write the repository part as the token has it, or accept \
+             both forms (one value per form) while repositories migrate"
                 .to_owned()
         } else {
             let repo = form.repo().map(|r| r.render()).unwrap_or_default();
             format!(
-                "the document uses the immutable subject form (`{repo}`), which this                  repository has not opted in to: opt in with the OIDC subject customization API                  (`use_immutable_subject`), or write the name form as the token has it"
+                "the document uses the immutable subject form (`{repo}`), which this \
+                 repository has not opted in to: opt in with the OIDC subject customization API \
+                 (`use_immutable_subject`), or write the name form as the token has it"
             )
         });
     }
     let wanted = forms.iter().find_map(|f| f.context())?;
     let hint = match (token_context, wanted) {
         (Context::Environment(env), _) => format!(
-            "the job declares `environment: {env}`, which puts the environment form in `sub`              in place of {}; the document expects {}: run this step in a job without              `environment:`, or use a role meant for environment `{env}`",
+            "the job declares `environment: {env}`, which puts the environment form in `sub` \
+             in place of {}; the document expects {}: run this step in a job without \
+             `environment:`, or use a role meant for environment `{env}`",
             describe_without_environment(),
             describe(wanted)
         ),
         (_, Context::Environment(env)) => format!(
-            "the document expects the environment form (`environment:{env}`): declare              `environment: {env}` on the job (a job with an environment gets that form), or,              to check a deploy job from a preflight job, set `job-environment: {env}`"
+            "the document expects the environment form (`environment:{env}`): declare \
+             `environment: {env}` on the job (a job with an environment gets that form), or, \
+             to check a deploy job from a preflight job, set `job-environment: {env}`"
         ),
         (Context::PullRequest, _) => format!(
-            "this is a pull_request run, whose `sub` is `...:pull_request`; the document              expects {}: run the job on that event instead",
+            "this is a pull_request run, whose `sub` is `...:pull_request`; the document \
+             expects {}: run the job on that event instead",
             describe(wanted)
         ),
         (Context::Tag(_), Context::Branch(_)) | (Context::Branch(_), Context::Tag(_)) => {
             format!(
-                "this run is {}, the document expects {}: trigger the job with a push of                  that kind",
+                "this run is {}, the document expects {}: trigger the job with a push of \
+                 that kind",
                 describe(token_context),
                 describe(wanted)
             )
