@@ -102,11 +102,31 @@ mod tests {
     fn own_aws_and_azure_snippets_are_accepted_for_the_token_they_were_built_from() {
         let github = "https://token.actions.githubusercontent.com";
         let cases: &[(&str, &str, &str)] = &[
-            ("branch", github, "repo:octo-org/octo-repo:ref:refs/heads/main"),
-            ("tag", github, "repo:octo-org/octo-repo:ref:refs/tags/v1.2.3"),
-            ("environment", github, "repo:octo-org/octo-repo:environment:prod"),
-            ("environment with a colon", github, "repo:octo-org/octo-repo:environment:stage%3Aeu"),
-            ("pull_request", github, "repo:octo-org/octo-repo:pull_request"),
+            (
+                "branch",
+                github,
+                "repo:octo-org/octo-repo:ref:refs/heads/main",
+            ),
+            (
+                "tag",
+                github,
+                "repo:octo-org/octo-repo:ref:refs/tags/v1.2.3",
+            ),
+            (
+                "environment",
+                github,
+                "repo:octo-org/octo-repo:environment:prod",
+            ),
+            (
+                "environment with a colon",
+                github,
+                "repo:octo-org/octo-repo:environment:stage%3Aeu",
+            ),
+            (
+                "pull_request",
+                github,
+                "repo:octo-org/octo-repo:pull_request",
+            ),
             (
                 "custom subject",
                 github,
@@ -160,7 +180,11 @@ mod tests {
                 let policy = crate::policy::parse(&document, None)
                     .unwrap_or_else(|e| panic!("{name}: {e}\n{snippet}"));
                 let report = crate::policy::evaluate(&policy, &c);
-                assert!(report.allowed, "{name} ({aud}): {snippet}\n{:#?}", report.reasons);
+                assert!(
+                    report.allowed,
+                    "{name} ({aud}): {snippet}\n{:#?}",
+                    report.reasons
+                );
                 assert!(
                     report.warnings.is_empty(),
                     "{name} ({aud}): {:#?}",

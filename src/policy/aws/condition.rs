@@ -656,7 +656,7 @@ impl Condition {
         let (actual, value, text) = request.iter().find_map(|actual| {
             values.iter().find_map(|v| {
                 let text = v.text()?;
-                compare_one_ignoring_case(compare, &text, actual).then(|| (actual, v, text))
+                compare_one_ignoring_case(compare, &text, actual).then_some((actual, v, text))
             })
         })?;
         let fixed = match case_only_difference(&text, actual) {
