@@ -146,6 +146,9 @@ ids! {
     /// table): why a statement, credential or condition allows, refuses or deserves a warning.
     PolicyReasonId {
         AwsActionMismatch => "aws-action-mismatch",
+        AwsCaseOnlyMismatch => "aws-case-only-mismatch",
+        AwsClaimKeyUnsure => "aws-claim-key-unsure",
+        AwsClaimNotPassed => "aws-claim-not-passed",
         AwsConditionFailed => "aws-condition-failed",
         AwsConditionKeyNotFromToken => "aws-condition-key-not-from-token",
         AwsConditionKeyPrefixMismatch => "aws-condition-key-prefix-mismatch",
@@ -154,6 +157,7 @@ ids! {
         AwsForallvaluesAbsentKey => "aws-forallvalues-absent-key",
         AwsImplicitDeny => "aws-implicit-deny",
         AwsOperatorNotEvaluated => "aws-operator-not-evaluated",
+        AwsPolicyVariableUnknown => "aws-policy-variable-unknown",
         AwsPrincipalMismatch => "aws-principal-mismatch",
         AwsStatementAllows => "aws-statement-allows",
         AwsStatementDenies => "aws-statement-denies",
@@ -235,7 +239,11 @@ impl PolicyReasonId {
             | PolicyReasonId::VaultAudienceMatched
             | PolicyReasonId::VaultUserClaimFound
             | PolicyReasonId::VaultClaimMatched => true,
-            PolicyReasonId::AwsActionMismatch
+            PolicyReasonId::AwsCaseOnlyMismatch
+            | PolicyReasonId::AwsClaimKeyUnsure
+            | PolicyReasonId::AwsClaimNotPassed
+            | PolicyReasonId::AwsPolicyVariableUnknown
+            | PolicyReasonId::AwsActionMismatch
             | PolicyReasonId::AwsConditionFailed
             | PolicyReasonId::AwsConditionKeyNotFromToken
             | PolicyReasonId::AwsConditionKeyPrefixMismatch

@@ -111,4 +111,104 @@ mod tests {
             s.gcp
         );
     }
+
+    /// Every AWS and Azure snippet the project prints for a token is accepted by the
+    /// project's own evaluator for that token: branch, tag, environment, pull_request, a
+    /// customized subject, the immutable subject, and an enterprise-slug issuer (with and
+    /// without a trailing `/`).
+    #[test]
+    fn own_aws_and_azure_snippets_are_accepted_for_the_token_they_were_built_from() {
+        let github = "https://token.actions.githubusercontent.com";
+        let cases: &[(&str, &str, &str)] = &[
+            (
+                "branch",
+                github,
+                "repo:octo-org/octo-repo:ref:refs/heads/main",
+            ),
+            (
+                "tag",
+                github,
+                "repo:octo-org/octo-repo:ref:refs/tags/v1.2.3",
+            ),
+            (
+                "environment",
+                github,
+                "repo:octo-org/octo-repo:environment:prod",
+            ),
+            (
+                "environment with a colon",
+                github,
+                "repo:octo-org/octo-repo:environment:stage%3Aeu",
+            ),
+            (
+                "pull_request",
+                github,
+                "repo:octo-org/octo-repo:pull_request",
+            ),
+            (
+                "custom subject",
+                github,
+                "repository_owner_id:65:repository_id:74:environment:prod",
+            ),
+            (
+                "immutable subject",
+                github,
+                "repo:octo-org@65/octo-repo@74:ref:refs/heads/main",
+            ),
+            (
+                "enterprise slug",
+                "https://token.actions.githubusercontent.com/octo-enterprise",
+                "repo:octo-org/octo-repo:ref:refs/heads/main",
+            ),
+            (
+                "enterprise slug, trailing slash",
+                "https://token.actions.githubusercontent.com/octo-enterprise/",
+                "repo:octo-org/octo-repo:ref:refs/heads/main",
+            ),
+            (
+                "GHES",
+                "https://ghes.example.com/_services/token",
+                "repo:octo-org/octo-repo:ref:refs/heads/main",
+            ),
+        ];
+        for (name, iss, sub) in cases {
+            for aud in [aws::AUDIENCE, azure::AUDIENCE] {
+                let c = claims(json!({
+                    "iss": iss, "sub": sub, "aud": aud,
+                    "repository": "octo-org/octo-repo", "repository_owner": "octo-org",
+                    "ref": "refs/heads/main",
+                }));
+                let s = build(&c, None, &Expectations::default());
+                let provider = crate::consumer::aws::key_prefix(iss);
+                let condition: Value = serde_json::from_str(&s.aws).unwrap();
+                let aws_policy = json!({
+                    "Version": "2012-10-17",
+                    "Statement": [{
+                        "Effect": "Allow",
+                        "Principal": {"Federated": format!("arn:aws:iam::111122223333:oidc-provider/{provider}")},
+                        "Action": "sts:AssumeRoleWithWebIdentity",
+                        "Condition": condition["Condition"],
+                    }],
+                });
+                let (document, snippet) = if aud == aws::AUDIENCE {
+                    (aws_policy.to_string(), &s.aws)
+                } else {
+                    (s.azure.clone(), &s.azure)
+                };
+                let policy = crate::policy::parse(&document, None)
+                    .unwrap_or_else(|e| panic!("{name}: {e}\n{snippet}"));
+                let report = crate::policy::evaluate(&policy, &c);
+                assert!(
+                    report.allowed,
+                    "{name} ({aud}): {snippet}\n{:#?}",
+                    report.reasons
+                );
+                assert!(
+                    report.warnings.is_empty(),
+                    "{name} ({aud}): {:#?}",
+                    report.warnings
+                );
+            }
+        }
+    }
 }

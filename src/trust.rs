@@ -200,13 +200,18 @@ pub fn result(outcomes: &[PolicyOutcome]) -> &'static str {
     }
 }
 
-/// The findings for the outcomes: for a refusal, one error per refusing reason (with the
-/// evaluator's id, e.g. `aws-condition-failed`); for an allow, one `policy-allows` notice; and
-/// a warning per evaluator warning (e.g. `aws-wildcard-under-stringequals`).
+/// The findings for the outcomes. For a refusal, one error per cause (a reason the evaluator
+/// marks as one, with its id, e.g. `aws-condition-failed`): the summaries above a cause
+/// (`aws-statement-not-matched`, `aws-implicit-deny`, `azure-credential-not-matched`) are not
+/// repeated, reasons at the same place of the document are one cause, and a warning about that
+/// same place is told in its finding rather than apart. For an allow, one `policy-allows`
+/// notice. A warning per other evaluator warning (e.g. `aws-claim-not-passed` on a Deny that
+/// never fires).
 pub fn findings(outcomes: &[PolicyOutcome]) -> Vec<Finding> {
     let mut findings = Vec::new();
     for o in outcomes {
         let kind = o.report.format;
+        let mut folded = vec![false; o.report.warnings.len()];
         if o.report.allowed {
             let why = o
                 .report
@@ -224,19 +229,29 @@ pub fn findings(outcomes: &[PolicyOutcome]) -> Vec<Finding> {
                 "nothing to change",
             ));
         } else {
-            for r in o.report.reasons.iter().filter(|r| !r.holds()) {
-                findings.push(reason_finding(
+            for cause in causes(&o.report.reasons) {
+                let mut finding = cause_finding(
                     o,
-                    r,
+                    &cause,
                     Severity::Error,
                     format!("{kind} refuses the token"),
-                ));
+                );
+                for (i, w) in o.report.warnings.iter().enumerate() {
+                    if w.location == cause[0].location {
+                        folded[i] = true;
+                        finding.message.push_str(&format!("; also: {}", w.message));
+                        if let Some(hint) = &w.hint {
+                            finding.hint.push_str(&format!("; also: {hint}"));
+                        }
+                    }
+                }
+                findings.push(finding);
             }
         }
-        for w in &o.report.warnings {
-            findings.push(reason_finding(
+        for (w, _) in o.report.warnings.iter().zip(&folded).filter(|(_, f)| !**f) {
+            findings.push(cause_finding(
                 o,
-                w,
+                &[w],
                 Severity::Warning,
                 format!("{kind}: likely mistake"),
             ));
@@ -245,16 +260,65 @@ pub fn findings(outcomes: &[PolicyOutcome]) -> Vec<Finding> {
     findings
 }
 
-fn reason_finding(o: &PolicyOutcome, r: &Reason, severity: Severity, title: String) -> Finding {
+/// The causes of a refusal, each the reasons at one place of the document, in document order.
+/// Reports whose evaluator marks no cause (should one not) fall back to every reason that does
+/// not hold, so that a refusal is never without a finding.
+fn causes(reasons: &[Reason]) -> Vec<Vec<&Reason>> {
+    let mut marked: Vec<&Reason> = reasons.iter().filter(|r| r.cause).collect();
+    if marked.is_empty() {
+        marked = reasons.iter().filter(|r| !r.holds()).collect();
+    }
+    let mut groups: Vec<Vec<&Reason>> = Vec::new();
+    for reason in marked {
+        match groups.iter_mut().find(|g| g[0].location == reason.location) {
+            Some(group) => group.push(reason),
+            None => groups.push(vec![reason]),
+        }
+    }
+    groups
+}
+
+/// One finding for the reasons at one place: the first one's id, every message, the hints in
+/// order.
+fn cause_finding(
+    o: &PolicyOutcome,
+    reasons: &[&Reason],
+    severity: Severity,
+    title: String,
+) -> Finding {
+    let first = reasons[0];
+    let messages: Vec<&str> = reasons.iter().map(|r| r.message.as_str()).collect();
+    let hints: Vec<&str> = reasons.iter().filter_map(|r| r.hint.as_deref()).collect();
+    let hint = if hints.is_empty() {
+        format!("change `{}` or the job so that they agree", first.location)
+    } else {
+        hints.join("; also: ")
+    };
+    // The location is given unless the message already names the place (the statement and
+    // key, the credential and field): each part is said once.
+    let at = if names_its_place(first) {
+        String::new()
+    } else {
+        format!(" at {}", first.location)
+    };
     Finding::new(
-        FindingId::Policy(r.id),
+        FindingId::Policy(first.id),
         severity,
         title,
-        format!("`{}` at {}: {}", o.path, r.location, r.message),
-        r.hint
-            .clone()
-            .unwrap_or_else(|| format!("change `{}` or the job so that they agree", r.location)),
+        format!("`{}`{at}: {}", o.path, messages.join("; ")),
+        hint,
     )
+}
+
+/// Whether a reason's message names the last part of its location (`...:sub`, `subject`,
+/// `Principal`, `Statement[1]`).
+fn names_its_place(reason: &Reason) -> bool {
+    let last = reason
+        .location
+        .rsplit('.')
+        .next()
+        .unwrap_or(&reason.location);
+    !last.is_empty() && reason.message.contains(last)
 }
 
 /// Evaluates the documents against the analysed claims (the predicted ones with
@@ -370,18 +434,75 @@ mod tests {
         );
     }
 
+    /// One cause, one finding: the refused part alone, not the credential or statement
+    /// around it, nor the document's verdict.
     #[test]
-    fn a_refusal_reports_every_part_that_does_not_hold() {
+    fn a_refusal_is_one_finding_per_cause() {
         let list = json!([credential("repo:octo-org/octo-repo:environment:prod")]);
         let outcome = evaluate_one(list, token("repo:octo-org/octo-repo:ref:refs/heads/main"));
         assert!(!outcome.report.allowed);
-        let ids: Vec<_> = findings(std::slice::from_ref(&outcome))
-            .iter()
-            .map(|f| f.id.as_str())
-            .collect();
-        assert!(ids.contains(&"azure-credential-not-matched"), "{ids:?}");
-        assert!(ids.contains(&"azure-subject-mismatch"), "{ids:?}");
-        assert!(!ids.contains(&"azure-issuer-matched"), "{ids:?}");
+        let found = findings(std::slice::from_ref(&outcome));
+        let ids: Vec<_> = found.iter().map(|f| f.id.as_str()).collect();
+        assert_eq!(ids, ["azure-subject-mismatch"]);
+        assert!(
+            found[0]
+                .message
+                .contains("Credential [0] `c` has the subject"),
+            "{}",
+            found[0].message
+        );
+
+        let aws = json!({"Version": "2012-10-17", "Statement": [{
+            "Sid": "Deploy",
+            "Effect": "Allow",
+            "Principal": {"Federated": "arn:aws:iam::1:oidc-provider/token.actions.githubusercontent.com"},
+            "Action": "sts:AssumeRoleWithWebIdentity",
+            "Condition": {
+                "StringEquals": {"token.actions.githubusercontent.com:aud": "sts.amazonaws.com"},
+                "StringLike": {"token.actions.githubusercontent.com:sub": "repo:octo-org/octo-repo:environment:prod"}
+            }
+        }]});
+        let mut claims = token("repo:octo-org/octo-repo:ref:refs/heads/main");
+        claims["aud"] = json!("sts.amazonaws.com");
+        let outcome = evaluate_one(aws, claims);
+        let found = findings(std::slice::from_ref(&outcome));
+        assert_eq!(found.len(), 1, "{found:#?}");
+        let f = &found[0];
+        assert_eq!(f.id.as_str(), "aws-condition-failed");
+        assert_eq!(f.severity, Severity::Error);
+        // The statement, the operator, the key, the policy's values and the token's value.
+        for part in [
+            "Statement[0] (Sid `Deploy`)",
+            "StringLike",
+            "token.actions.githubusercontent.com:sub",
+            "[`repo:octo-org/octo-repo:environment:prod`]",
+            "the token's `repo:octo-org/octo-repo:ref:refs/heads/main`",
+        ] {
+            assert_eq!(f.message.matches(part).count(), 1, "{part}: {}", f.message);
+        }
+
+        // A warning about the refused condition itself is told in its finding.
+        let aws = json!({"Statement": [{
+            "Effect": "Allow",
+            "Principal": {"Federated": "arn:aws:iam::1:oidc-provider/token.actions.githubusercontent.com"},
+            "Action": "sts:AssumeRoleWithWebIdentity",
+            "Condition": {"StringEquals": {"token.actions.githubusercontent.com:sub": "repo:octo-org/*"}}
+        }]});
+        let outcome = evaluate_one(aws, token("repo:octo-org/octo-repo:ref:refs/heads/main"));
+        let found = findings(std::slice::from_ref(&outcome));
+        assert_eq!(found.len(), 1, "{found:#?}");
+        assert!(
+            found[0]
+                .message
+                .contains("also: Statement[0]: StringEquals"),
+            "{}",
+            found[0].message
+        );
+        assert!(
+            found[0].hint.contains("move this value under `StringLike`"),
+            "{}",
+            found[0].hint
+        );
 
         let gcp = json!({
             "name": "projects/1/locations/global/workloadIdentityPools/p/providers/g",
@@ -393,12 +514,20 @@ mod tests {
         claims["aud"] = json!("g");
         let outcome = evaluate_one(gcp, claims);
         assert!(!outcome.report.allowed);
-        let ids: Vec<_> = findings(std::slice::from_ref(&outcome))
+        let found = findings(std::slice::from_ref(&outcome));
+        let errors: Vec<_> = found
             .iter()
-            .map(|f| f.id.as_str())
+            .filter(|f| f.severity == Severity::Error)
             .collect();
-        // `gcp-subject-not-mapped` ends like `gcp-subject-mapped`, and is a refusal.
-        assert!(ids.contains(&"gcp-subject-not-mapped"), "{ids:?}");
-        assert!(!ids.contains(&"gcp-issuer-matched"), "{ids:?}");
+        // The mapping that fails and the `google.subject` it leaves unmapped are one cause at
+        // one place: one finding, telling both.
+        assert_eq!(errors.len(), 1, "{found:#?}");
+        assert_eq!(errors[0].id.as_str(), "gcp-mapping-error");
+        assert!(
+            errors[0].message.contains("google.subject is not mapped"),
+            "{}",
+            errors[0].message
+        );
+        assert!(!found.iter().any(|f| f.id.as_str() == "gcp-issuer-matched"));
     }
 }

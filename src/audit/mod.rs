@@ -703,9 +703,8 @@ fn matrix_findings(report: &Report, documents: &[Document]) -> Vec<Located> {
             .map(|(c, d)| {
                 let reasons: Vec<String> = c
                     .report
-                    .reasons
-                    .iter()
-                    .filter(|r| !r.holds())
+                    .refusing()
+                    .into_iter()
                     .take(REASONS_QUOTED)
                     .map(|r| format!("{} ({})", r.message, r.id))
                     .collect();

@@ -128,9 +128,8 @@ pub fn write_text(out: &mut impl Write, report: &Report) -> io::Result<()> {
             } else {
                 let why: Vec<String> = cell
                     .report
-                    .reasons
-                    .iter()
-                    .filter(|r| !r.holds())
+                    .refusing()
+                    .into_iter()
                     .take(REASONS_PER_CELL)
                     .map(|r| format!("{}: {} ({})", r.location, r.message, r.id))
                     .collect();
@@ -305,8 +304,7 @@ pub fn to_json(report: &Report, pretty: bool) -> String {
                         // subject); an allow needs none. 50 workflows x 20 documents are
                         // 10,000 cells, so the rest are counted, not listed: `check` and
                         // `predict` list them for one token.
-                        let refusing: Vec<_> =
-                            c.report.reasons.iter().filter(|x| !x.holds()).collect();
+                        let refusing = c.report.refusing();
                         let listed = if c.report.allowed { 0 } else { 1 };
                         JsonCell {
                             document: path,

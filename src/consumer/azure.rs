@@ -11,8 +11,53 @@ pub(crate) const AUDIENCE: &str = "api://AzureADTokenExchange";
 /// What Entra answers for a wrong audience, as users search for it.
 pub(crate) const AUDIENCE_ERROR: &str =
     "AADSTS700212: No matching federated identity record found for presented assertion audience";
-/// Entra's limit on federated identity credentials per application.
+/// Entra's limit on federated identity credentials per application or user-assigned managed
+/// identity. Source: "Flexible federated identity credentials (preview)"
+/// (<https://learn.microsoft.com/en-us/entra/workload-id/workload-identities-flexible-federated-identity-credentials>).
 pub(crate) const MAX_CREDENTIALS: usize = 20;
+
+/// The longest `issuer`, `subject` and each audience Entra accepts, in characters, and how
+/// many audiences a credential may list. Source: Microsoft Graph, "federatedIdentityCredential
+/// resource type" (<https://learn.microsoft.com/en-us/graph/api/resources/federatedidentitycredential>):
+/// audiences "can only accept a single value and has a limit of 600 characters", issuer and
+/// subject "a limit of 600 characters", name "a limit of 120 characters".
+pub(crate) const MAX_FIELD_CHARS: usize = 600;
+/// See [`MAX_FIELD_CHARS`].
+pub(crate) const MAX_NAME_CHARS: usize = 120;
+/// See [`MAX_FIELD_CHARS`].
+pub(crate) const MAX_AUDIENCES: usize = 1;
+
+/// GitHub's issuer, the only GitHub issuer a flexible credential may name.
+pub(crate) const GITHUB_ISSUER: &str = "https://token.actions.githubusercontent.com";
+
+/// The claims a flexible credential for `issuer` may look up, or `None` when Entra offers no
+/// flexible credential for that issuer. Source: "Flexible federated identity credentials
+/// (preview)", section "Issuer URLs, supported claims, and operators by platform": GitHub
+/// `https://token.actions.githubusercontent.com` with `sub` and `job_workflow_ref`; GitLab
+/// `https://gitlab.com` and `https://gitlab.EXAMPLE.com` / `.ca` with `sub`; Terraform Cloud
+/// `https://app.terraform.io` and `https://app.eu.terraform.io` with `sub`. An enterprise-slug
+/// issuer, GHE.com or GHES is not listed.
+pub(crate) fn flexible_claims(issuer: &str) -> Option<&'static [&'static str]> {
+    const GITHUB: &[&str] = &["sub", "job_workflow_ref"];
+    const SUB: &[&str] = &["sub"];
+    if issuer == GITHUB_ISSUER {
+        return Some(GITHUB);
+    }
+    if matches!(
+        issuer,
+        "https://gitlab.com" | "https://app.terraform.io" | "https://app.eu.terraform.io"
+    ) {
+        return Some(SUB);
+    }
+    let gitlab_host = issuer
+        .strip_prefix("https://gitlab.")
+        .and_then(|rest| {
+            rest.strip_suffix(".com")
+                .or_else(|| rest.strip_suffix(".ca"))
+        })
+        .is_some_and(|middle| !middle.is_empty() && !middle.contains(['/', '.']));
+    gitlab_host.then_some(SUB)
+}
 
 /// A federated identity credential for exactly this issuer and subject.
 pub(crate) fn snippet(issuer: &str, subject: &str, audience: &str) -> String {

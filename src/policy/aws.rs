@@ -4,11 +4,12 @@
 
 mod condition;
 mod keys;
+mod variables;
 
-use self::condition::Condition;
+use self::condition::{Condition, Context};
 use self::keys::TokenKeys;
 use super::document::Fields;
-use super::{list, PolicyError, PolicyReasonId, PolicyReport, Reason};
+use super::{list, then_widening, PolicyError, PolicyReasonId, PolicyReport, Reason};
 use crate::claims::Claims;
 use crate::consumer::aws::key_prefix;
 use crate::pattern::string_like_ignoring_case;
@@ -16,9 +17,9 @@ use serde_json::Value;
 
 /// Hint for an unknown condition operator.
 pub(super) const OPERATOR_HINT: &str = "use one of StringEquals, StringNotEquals, \
-    StringEqualsIgnoreCase, StringNotEqualsIgnoreCase, StringLike, StringNotLike (each also with \
-    an IfExists suffix and a ForAnyValue: or ForAllValues: prefix) or Null; operator names are \
-    case-sensitive";
+    StringEqualsIgnoreCase, StringNotEqualsIgnoreCase, StringLike, StringNotLike, the Numeric, \
+    Date, Bool, Binary, IpAddress and Arn operators (each also with an IfExists suffix and a \
+    ForAnyValue: or ForAllValues: prefix) or Null; operator names are case-sensitive";
 
 /// The action a web identity token is used for.
 const ASSUME_ACTION: &str = "sts:AssumeRoleWithWebIdentity";
@@ -27,6 +28,8 @@ const ASSUME_ACTION: &str = "sts:AssumeRoleWithWebIdentity";
 #[derive(Debug)]
 pub(super) struct TrustPolicy {
     statements: Vec<Statement>,
+    /// Whether `Version` is `2012-10-17`, the only version with policy variables.
+    variables: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -80,46 +83,118 @@ impl TrustPolicy {
             .enumerate()
             .map(|(i, item)| Statement::parse(item, format!("Statement[{i}]")))
             .collect::<Result<_, _>>()?;
-        Ok(TrustPolicy { statements })
+        // Source: IAM User Guide, "IAM JSON policy elements: Version": `2012-10-17` is
+        // current, `2008-10-17` the older version without policy variables; no `Version`
+        // means the older one.
+        let variables = match top.opt_str("Version")? {
+            Some("2012-10-17") => true,
+            Some("2008-10-17") | None => false,
+            Some(other) => {
+                return Err(PolicyError::invalid(
+                    top.path("Version"),
+                    format!("expected `2012-10-17` (or the older `2008-10-17`), found `{other}`"),
+                ))
+            }
+        };
+        Ok(TrustPolicy {
+            statements,
+            variables,
+        })
     }
 
     /// Evaluates every statement, recording why each applies or not. True when allowed.
     pub(super) fn evaluate(&self, claims: &Claims, report: &mut PolicyReport) -> bool {
         let keys = TokenKeys::new(claims);
-        let mut allow = None;
-        let mut deny = None;
+        let mut verdicts = Vec::new();
         for statement in &self.statements {
-            if statement.matches(claims, &keys, report) {
-                let slot = match statement.effect {
-                    Effect::Allow => &mut allow,
-                    Effect::Deny => &mut deny,
-                };
-                slot.get_or_insert(statement.location.clone());
-            }
+            let start = report.reasons.len();
+            let verdict = statement.matches(claims, &keys, self.variables, report);
+            verdicts.push((statement, verdict, start..report.reasons.len()));
         }
-        conclude(allow, deny, report)
+        conclude(&verdicts, report)
     }
 }
 
-/// IAM's decision: an explicit Deny wins, then an Allow, else the implicit deny.
-fn conclude(allow: Option<String>, deny: Option<String>, report: &mut PolicyReport) -> bool {
-    if let Some(deny) = deny {
-        let overrides = allow
-            .map(|allow| format!(", overriding the Allow in {allow}"))
-            .unwrap_or_default();
-        report.reasons.push(
-            Reason::new(
-                PolicyReasonId::AwsExplicitDeny,
-                &deny,
-                format!("{deny} explicitly denies this token{overrides}"),
-            )
-            .with_hint("an explicit Deny always wins; change its conditions to exclude this token"),
-        );
+/// What one statement came to, for the decision.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Verdict {
+    /// Its principal or action does not cover this token.
+    NotApplicable,
+    /// Principal and action apply; some condition does not hold.
+    ConditionsFail,
+    /// It applies with all its conditions.
+    Matches,
+}
+
+/// IAM's decision: an explicit Deny wins, then an Allow, else the implicit deny. Also decides
+/// which reasons are causes of a refusal, so that each becomes one finding: under an explicit
+/// Deny, the Deny itself; under the implicit deny, what fails in the Allow statements (their
+/// principal or action only when no Allow statement applies to this token at all).
+fn conclude(
+    verdicts: &[(&Statement, Verdict, std::ops::Range<usize>)],
+    report: &mut PolicyReport,
+) -> bool {
+    let matching = |effect| {
+        verdicts
+            .iter()
+            .filter(move |(s, v, _)| s.effect == effect && *v == Verdict::Matches)
+    };
+    let denies: Vec<_> = matching(Effect::Deny).collect();
+    let allow = matching(Effect::Allow).next().map(|(s, ..)| s.name());
+    if !denies.is_empty() {
+        for reason in &mut report.reasons {
+            reason.cause = false;
+        }
+        for (deny, _, range) in denies {
+            let held: Vec<String> = report.reasons[range.clone()]
+                .iter()
+                .filter(|r| r.id == PolicyReasonId::AwsConditionPassed)
+                .map(|r| r.message.clone())
+                .collect();
+            let because = if held.is_empty() {
+                " (it has no condition)".to_owned()
+            } else {
+                format!(", because {}", held.join("; "))
+            };
+            let overrides = allow
+                .as_ref()
+                .map(|allow| format!(", overriding the Allow in {allow}"))
+                .unwrap_or_default();
+            report.reasons.push(
+                Reason::new(
+                    PolicyReasonId::AwsExplicitDeny,
+                    &deny.location,
+                    format!(
+                        "{} explicitly denies this token{overrides}{because}",
+                        deny.name()
+                    ),
+                )
+                .with_cause(true)
+                .with_hint(then_widening(
+                    "an explicit Deny always wins: run the job where the values it names \
+                     differ",
+                    "narrow the Deny's conditions so that they exclude this token",
+                )),
+            );
+        }
         return false;
     }
     if allow.is_some() {
         return true;
     }
+    let an_allow_applies = verdicts
+        .iter()
+        .any(|(s, v, _)| s.effect == Effect::Allow && *v != Verdict::NotApplicable);
+    for (statement, verdict, range) in verdicts {
+        let decides = statement.effect == Effect::Allow
+            && (*verdict == Verdict::ConditionsFail || !an_allow_applies);
+        if !decides {
+            for reason in &mut report.reasons[range.clone()] {
+                reason.cause = false;
+            }
+        }
+    }
+    let causes = report.reasons.iter().any(|r| r.cause);
     report.reasons.push(
         Reason::new(
             PolicyReasonId::AwsImplicitDeny,
@@ -129,7 +204,14 @@ fn conclude(allow: Option<String>, deny: Option<String>, report: &mut PolicyRepo
                  (STS: Not authorized to perform sts:AssumeRoleWithWebIdentity)"
             ),
         )
-        .with_hint("fix what is reported above for the statement meant to allow this token"),
+        // With nothing else to blame (no Allow statement at all), this is the cause.
+        .with_cause(!causes)
+        .with_hint(if causes {
+            "fix what is reported above for the statement meant to allow this token"
+        } else {
+            "add an Allow statement for the OIDC provider with `sts:AssumeRoleWithWebIdentity` \
+             and conditions that name this token's `aud` and `sub`"
+        }),
     );
     false
 }
@@ -168,17 +250,30 @@ impl Statement {
         }
     }
 
-    /// True when the statement applies to this token and all its conditions hold.
-    fn matches(&self, claims: &Claims, keys: &TokenKeys<'_>, report: &mut PolicyReport) -> bool {
+    /// Whether the statement applies to this token and all its conditions hold.
+    fn matches(
+        &self,
+        claims: &Claims,
+        keys: &TokenKeys<'_>,
+        variables: bool,
+        report: &mut PolicyReport,
+    ) -> Verdict {
         if !self.principal_applies(claims, report) || !self.action_applies(report) {
-            return false;
+            return Verdict::NotApplicable;
         }
+        let name = self.name();
+        let cx = Context {
+            keys,
+            statement: &name,
+            allow: self.effect == Effect::Allow,
+            variables,
+        };
         // Every condition is evaluated, not just up to the first failure, so that the report
         // lists everything that needs fixing.
         let results: Vec<bool> = self
             .conditions
             .iter()
-            .map(|condition| condition.evaluate(keys, report))
+            .map(|condition| condition.evaluate(&cx, report))
             .collect();
         let failed = results.iter().filter(|ok| !**ok).count();
         let (id, verdict) = match (failed, self.effect) {
@@ -202,7 +297,11 @@ impl Statement {
         report
             .reasons
             .push(Reason::new(id, &self.location, message));
-        failed == 0
+        if failed == 0 {
+            Verdict::Matches
+        } else {
+            Verdict::ConditionsFail
+        }
     }
 
     fn principal_applies(&self, claims: &Claims, report: &mut PolicyReport) -> bool {
@@ -270,8 +369,10 @@ impl Statement {
         );
         if !a.negated {
             reason = reason.with_hint(format!(
-                "add `{ASSUME_ACTION}` to Action (`sts:AssumeRole` is for AWS principals, not \
-                 web identity tokens)"
+                "if this statement is meant for GitHub's tokens, {WIDENS}: add \
+                 `{ASSUME_ACTION}` to Action (`sts:AssumeRole` is for AWS principals, not web \
+                 identity tokens)",
+                WIDENS = super::WIDENS
             ));
         }
         report.reasons.push(reason);
@@ -289,11 +390,12 @@ fn oidc_provider(arn: &str) -> Option<&str> {
 
 fn principal_hint(p: &Principals, provider: &str) -> Option<String> {
     if p.federated.is_empty() && p.others {
-        return Some(
-            "a web identity token is presented by a `Federated` principal: name \
-             `arn:aws:iam::ACCOUNT:oidc-provider/HOST` under Principal.Federated"
-                .into(),
-        );
+        return Some(format!(
+            "a web identity token is presented by a `Federated` principal; if this statement is \
+             meant for GitHub's tokens, {}: name `arn:aws:iam::ACCOUNT:oidc-provider/HOST` \
+             under Principal.Federated",
+            super::WIDENS
+        ));
     }
     let named: Vec<&str> = p
         .federated
@@ -313,7 +415,9 @@ fn principal_hint(p: &Principals, provider: &str) -> Option<String> {
         return None;
     }
     Some(format!(
-        "name `arn:aws:iam::ACCOUNT:oidc-provider/{provider}` under Principal.Federated"
+        "if this statement is meant for this token's issuer, {}: name \
+         `arn:aws:iam::ACCOUNT:oidc-provider/{provider}` under Principal.Federated",
+        super::WIDENS
     ))
 }
 
@@ -488,7 +592,7 @@ mod tests {
                 "repo:Octo-Org/octo-repo:*",
                 json!({}),
                 false,
-                "aws-condition-failed",
+                "aws-case-only-mismatch",
                 sub_key,
             ),
             (
@@ -695,6 +799,94 @@ mod tests {
                 "{name}: no {id} at {location}: {report:#?}"
             );
         }
+    }
+
+    /// Which reasons are causes of a refusal: one finding each.
+    #[test]
+    fn causes_are_what_decides_the_refusal() {
+        let causes = |report: &PolicyReport| -> Vec<(String, String)> {
+            report
+                .reasons
+                .iter()
+                .filter(|r| r.cause)
+                .map(|r| (r.id.as_str().to_owned(), r.location.clone()))
+                .collect()
+        };
+        let fed = json!({"Federated": PROVIDER});
+        let act = json!("sts:AssumeRoleWithWebIdentity");
+        let sub = "token.actions.githubusercontent.com:sub";
+        // One refused condition: it alone, not the statement nor the implicit deny.
+        let report = run(
+            &documented("repo:octo-org/octo-repo:ref:refs/heads/main"),
+            json!({}),
+        );
+        assert_eq!(
+            causes(&report),
+            [(
+                "aws-condition-failed".to_owned(),
+                format!("Statement[0].Condition.StringLike.{sub}")
+            )]
+        );
+        // A Deny that does not fire and an Allow for another provider are no causes.
+        let policy = json!({"Version": "2012-10-17", "Statement": [
+            statement("Deny", fed.clone(), act.clone(), json!({"StringEquals": {"token.actions.githubusercontent.com:environment": "dev"}})),
+            statement("Allow", json!({"Federated": "arn:aws:iam::1:oidc-provider/gitlab.com"}), act.clone(), json!({})),
+            statement("Allow", fed.clone(), act.clone(), json!({"StringEquals": {sub: "x"}})),
+        ]});
+        let report = run(&policy, json!({}));
+        assert!(!report.allowed);
+        assert_eq!(
+            causes(&report),
+            [(
+                "aws-condition-failed".to_owned(),
+                format!("Statement[2].Condition.StringEquals.{sub}")
+            )]
+        );
+        // An explicit Deny: the Deny alone, naming what made it fire.
+        let policy = json!({"Version": "2012-10-17", "Statement": [
+            statement("Allow", fed.clone(), act.clone(), json!({"StringEquals": {sub: "x"}})),
+            statement("Deny", fed.clone(), act.clone(), json!({"StringEquals": {"token.actions.githubusercontent.com:environment": "prod"}})),
+        ]});
+        let report = run(&policy, json!({}));
+        assert_eq!(
+            causes(&report),
+            [("aws-explicit-deny".to_owned(), "Statement[1]".to_owned())]
+        );
+        let deny = report.reasons.iter().find(|r| r.cause).unwrap();
+        assert!(deny.message.contains("because Statement[1]: StringEquals on token.actions.githubusercontent.com:environment: the token's `prod` equals `prod`"), "{}", deny.message);
+        assert!(deny
+            .hint
+            .as_deref()
+            .unwrap_or_default()
+            .contains("; or, which widens who can assume the role: "));
+        // No Allow statement at all: the implicit deny is the cause.
+        let report = run(&json!({"Statement": []}), json!({}));
+        assert_eq!(
+            causes(&report),
+            [("aws-implicit-deny".to_owned(), "Statement".to_owned())]
+        );
+        // Only an Allow for another provider: its principal is the cause.
+        let policy = json!({"Statement": statement("Allow", json!({"Federated": "arn:aws:iam::1:oidc-provider/gitlab.com"}), act, json!({}))});
+        let report = run(&policy, json!({}));
+        assert_eq!(
+            causes(&report),
+            [(
+                "aws-principal-mismatch".to_owned(),
+                "Statement[0].Principal".to_owned()
+            )]
+        );
+    }
+
+    #[test]
+    fn only_the_two_documented_versions_are_accepted() {
+        let with = |version: &str| json!({"Version": version, "Statement": []}).to_string();
+        assert!(parse(&with("2012-10-17"), Some(PolicyFormat::Aws)).is_ok());
+        assert!(parse(&with("2008-10-17"), Some(PolicyFormat::Aws)).is_ok());
+        let err = parse(&with("2012-10-18"), Some(PolicyFormat::Aws)).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "Version: expected `2012-10-17` (or the older `2008-10-17`), found `2012-10-18`"
+        );
     }
 
     #[test]

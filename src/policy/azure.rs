@@ -7,16 +7,22 @@ mod expression;
 
 use self::expression::{Expression, Operator, Term};
 use super::document::{kind, Fields};
-use super::{list, PolicyError, PolicyReasonId, PolicyReport, Reason};
+use super::{
+    list, subject_form_hint, then_widening, PolicyError, PolicyReasonId, PolicyReport, Reason,
+};
 use crate::claims::Claims;
-use crate::consumer::azure::MAX_CREDENTIALS;
+use crate::consumer::azure::{
+    flexible_claims, GITHUB_ISSUER, MAX_AUDIENCES, MAX_CREDENTIALS, MAX_FIELD_CHARS, MAX_NAME_CHARS,
+};
 use crate::pattern::{string_like, string_like_ignoring_case};
 use serde_json::Value;
 
 /// Hint for claims matching expression errors.
-pub(super) const EXPRESSION_HINT: &str = "write terms as `claims['sub'] matches 'pattern'` or \
-    `claims['job_workflow_ref'] eq 'value'`, joined by `and`, with single-quoted strings; GitHub \
-    flexible credentials can only use `sub` and `job_workflow_ref`";
+pub(super) const EXPRESSION_HINT: &str = "write the expression exactly as Microsoft documents \
+    it: terms `claims['sub'] matches 'pattern'` or `claims['job_workflow_ref'] eq 'value'`, one \
+    space between lookup, operator and comparand, joined by ` and `, all in lower case, with \
+    plain single quotes and no parentheses; GitHub flexible credentials can only use `sub` and \
+    `job_workflow_ref`";
 
 /// What a credential matches the token's subject with.
 #[derive(Debug)]
@@ -106,13 +112,29 @@ impl Credentials {
 impl Credential {
     fn parse(value: &Value, location: String) -> Result<Self, PolicyError> {
         let fields = Fields::of(value, location.clone())?;
+        let issuer = fields.str("issuer")?;
+        check_length(&fields, "issuer", issuer, MAX_FIELD_CHARS)?;
         let subject = match (
             fields.opt_str("subject")?,
             fields.map.get("claimsMatchingExpression"),
         ) {
-            (Some(subject), None | Some(Value::Null)) => SubjectMatcher::Exact(subject.to_owned()),
+            (Some(subject), None | Some(Value::Null)) => {
+                check_length(&fields, "subject", subject, MAX_FIELD_CHARS)?;
+                SubjectMatcher::Exact(subject.to_owned())
+            }
             (None, Some(expression)) if !expression.is_null() => {
-                SubjectMatcher::Expression(parse_expression(expression, &fields)?)
+                let Some(claims) = flexible_claims(issuer) else {
+                    return Err(PolicyError::invalid(
+                        fields.path("issuer"),
+                        format!(
+                            "Entra offers flexible credentials (claimsMatchingExpression) only \
+                             for the issuers it documents: for GitHub `{GITHUB_ISSUER}` alone \
+                             (not an enterprise-slug, GHE.com or GHES issuer), GitLab and \
+                             Terraform Cloud; `{issuer}` is none of them"
+                        ),
+                    ));
+                };
+                SubjectMatcher::Expression(parse_expression(expression, &fields, claims)?)
             }
             (None, _) => {
                 return Err(PolicyError::invalid(
@@ -136,9 +158,26 @@ impl Credential {
                 "needs one audience, usually `api://AzureADTokenExchange`",
             ));
         }
+        if audiences.len() > MAX_AUDIENCES {
+            return Err(PolicyError::invalid(
+                fields.path("audiences"),
+                format!(
+                    "Entra accepts exactly one audience per credential, this one lists {}: {}",
+                    audiences.len(),
+                    list(&audiences)
+                ),
+            ));
+        }
+        for audience in &audiences {
+            check_length(&fields, "audiences", audience, MAX_FIELD_CHARS)?;
+        }
+        let name = fields.opt_str("name")?;
+        if let Some(name) = name {
+            check_length(&fields, "name", name, MAX_NAME_CHARS)?;
+        }
         Ok(Credential {
-            name: fields.opt_str("name")?.map(str::to_owned),
-            issuer: fields.str("issuer")?.to_owned(),
+            name: name.map(str::to_owned),
+            issuer: issuer.to_owned(),
             subject,
             audiences,
             location,
@@ -204,7 +243,8 @@ impl Credential {
         }
         let message = format!(
             "AADSTS700211: No matching federated identity record found for presented assertion \
-             issuer '{iss}'. The credential's issuer is `{}`",
+             issuer '{iss}'. {} has the issuer `{}`",
+            capitalized(&self.title()),
             self.issuer
         );
         let hint = issuer_hint(&self.issuer, iss);
@@ -222,6 +262,7 @@ impl Credential {
     fn check_subject(&self, subject: &str, claims: &Claims, report: &mut PolicyReport) -> bool {
         let sub = claims.subject().unwrap_or_default();
         let location = self.path("subject");
+        let owner = capitalized(&self.title());
         let reason = if subject == sub {
             Reason::new(
                 PolicyReasonId::AzureSubjectMatched,
@@ -235,26 +276,32 @@ impl Credential {
                 format!(
                     "AADSTS7002138: No matching federated identity record found for presented \
                      assertion subject '{sub}'. The subject matches with case-insensitive \
-                     comparison, but not with case-sensitive comparison. The credential's \
-                     subject is `{subject}`"
+                     comparison, but not with case-sensitive comparison. {owner} has the \
+                     subject `{subject}`, which differs only in case"
                 ),
             )
             .with_hint(format!(
-                "Entra compares subjects case-sensitively: set the subject to `{sub}`, with \
-                 the owner, repository and environment names cased as the token has them"
+                "GitHub treats owner, repository and environment names case-insensitively, \
+                 Entra compares subjects case-sensitively: copy the token's exact case, set the \
+                 subject to `{sub}`"
             ))
         } else {
+            let first = subject_form_hint(&[subject.to_owned()], sub)
+                .unwrap_or_else(|| format!("run the job where `sub` is `{subject}`"));
             Reason::new(
                 PolicyReasonId::AzureSubjectMismatch,
                 location,
                 format!(
                     "AADSTS700213: No matching federated identity record found for presented \
-                     assertion subject '{sub}'. The credential's subject is `{subject}`"
+                     assertion subject '{sub}'. {owner} has the subject `{subject}`"
                 ),
             )
-            .with_hint(format!(
-                "a credential matches one subject exactly: add a credential with subject \
-                 `{sub}`, or a flexible credential with `claims['sub'] matches '...'`"
+            .with_hint(then_widening(
+                &first,
+                &format!(
+                    "add a credential with subject `{sub}` (a credential matches one subject \
+                     exactly), or a flexible credential with `claims['sub'] matches '...'`"
+                ),
             ))
         };
         let matched = reason.id == PolicyReasonId::AzureSubjectMatched;
@@ -303,13 +350,14 @@ impl Credential {
                 location,
                 format!(
                     "AADSTS700212: No matching federated identity record found for presented \
-                     assertion audience '{shown}'. The credential's audiences are {}",
+                     assertion audience '{shown}'. {} has the audiences {}",
+                    capitalized(&self.title()),
                     list(&self.audiences)
                 ),
             )
             .with_hint(format!(
-                "request the token with audience `{}` (azure/login does this by default), or \
-                 list the token's audience in the credential",
+                "request the token with audience `{}` (azure/login requests \
+                 `api://AzureADTokenExchange` by default; set its `audience` input)",
                 self.audiences
                     .first()
                     .map_or("api://AzureADTokenExchange", String::as_str)
@@ -319,7 +367,28 @@ impl Credential {
     }
 }
 
-fn parse_expression(value: &Value, fields: &Fields<'_>) -> Result<Expression, PolicyError> {
+/// Refuses a field longer than Entra accepts.
+fn check_length(
+    fields: &Fields<'_>,
+    field: &str,
+    value: &str,
+    limit: usize,
+) -> Result<(), PolicyError> {
+    let length = value.chars().count();
+    if length > limit {
+        return Err(PolicyError::invalid(
+            fields.path(field),
+            format!("{length} characters, but Entra accepts at most {limit}"),
+        ));
+    }
+    Ok(())
+}
+
+fn parse_expression(
+    value: &Value,
+    fields: &Fields<'_>,
+    claims: &[&str],
+) -> Result<Expression, PolicyError> {
     let expression = Fields::of(value, fields.path("claimsMatchingExpression"))?;
     if let Some(version) = expression.map.get("languageVersion") {
         if version.as_u64() != Some(1) {
@@ -330,7 +399,7 @@ fn parse_expression(value: &Value, fields: &Fields<'_>) -> Result<Expression, Po
         }
     }
     let source = expression.str("value")?;
-    expression::parse(source, &expression.path("value"))
+    expression::parse(source, &expression.path("value"), claims)
 }
 
 fn evaluate_term(term: &Term, claims: &Claims, location: &str) -> Reason {
@@ -362,21 +431,46 @@ fn evaluate_term(term: &Term, claims: &Claims, location: &str) -> Reason {
             format!("`{}`: `{actual}` {verb} `{}`", term.text, term.value),
         );
     }
-    let reason = Reason::new(
+    if case_only {
+        return Reason::new(
+            PolicyReasonId::AzureExpressionFailed,
+            location,
+            format!(
+                "`{}`: the token's {} `{actual}` differs only in case from `{}`",
+                term.text, term.claim, term.value
+            ),
+        )
+        .with_hint(
+            "GitHub treats owner and repository names case-insensitively, Entra compares \
+             case-sensitively: copy the token's exact case into the comparand",
+        );
+    }
+    let first = match term.claim.as_str() {
+        "sub" => subject_form_hint(std::slice::from_ref(&term.value), actual),
+        _ => None,
+    }
+    .unwrap_or_else(|| format!("run the job where `{}` {verb} `{}`", term.claim, term.value));
+    Reason::new(
         PolicyReasonId::AzureExpressionFailed,
         location,
         format!(
             "`{}`: the token's {} `{actual}` does not {negated_verb} `{}`",
             term.text, term.claim, term.value
         ),
-    );
-    if case_only {
-        return reason.with_hint(
-            "the values differ only in case, and Entra compares case-sensitively; use the case \
-             the token has",
-        );
+    )
+    .with_hint(then_widening(
+        &first,
+        &format!("change the comparand so that it covers `{actual}`"),
+    ))
+}
+
+/// `the credential` -> `The credential`, for the start of a sentence.
+fn capitalized(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
     }
-    reason
 }
 
 fn issuer_hint(configured: &str, iss: &str) -> String {
@@ -628,8 +722,9 @@ mod tests {
             ("claims['sub'] eq 'repo:octo-org/octo-repo:environment:prod'", json!({}), true, "azure-expression-matched"),
             ("claims['sub'] eq 'repo:octo-org/octo-repo:environment:PROD'", json!({}), false, "azure-expression-failed"),
             ("claims['sub'] matches 'repo:octo-org/*' and claims['job_workflow_ref'] matches 'octo-org/octo-repo/.github/workflows/deploy.yml@*'", json!({}), true, "azure-expression-matched"),
-            ("claims['sub'] matches 'repo:octo-org/*' AND claims['job_workflow_ref'] eq 'octo-org/shared/.github/workflows/deploy.yml@refs/heads/main'", json!({}), false, "azure-expression-failed"),
-            ("(claims['sub'] matches 'repo:octo-org/octo-repo:environment:pro?')", json!({}), true, "azure-expression-matched"),
+            ("claims['sub'] matches 'repo:octo-org/*' and claims['job_workflow_ref'] eq 'octo-org/shared/.github/workflows/deploy.yml@refs/heads/main'", json!({}), false, "azure-expression-failed"),
+            ("claims['sub'] matches 'repo:octo-org/octo-repo:environment:pro?'", json!({}), true, "azure-expression-matched"),
+            ("claims['sub'] matches 'repo:Octo-Org/octo-repo:environment:*'", json!({}), false, "azure-expression-failed"),
             ("claims['job_workflow_ref'] matches '*'", json!({"job_workflow_ref": null}), false, "azure-expression-failed"),
         ];
         for (expression, overrides, allowed, id) in cases {
@@ -709,10 +804,13 @@ mod tests {
             ("{\"issuer\": \"x\", \"subject\": 1, \"audiences\": [\"a\"]}", "subject: expected a string, found a number"),
             ("[{\"issuer\": \"x\", \"subject\": \"y\", \"audiences\": \"a\"}, 3]", "[1]: expected an object, found a number"),
             ("{\"issuer\": \"x\", \"subject\": \"y\", \"claimsMatchingExpression\": {\"value\": \"\"}, \"audiences\": [\"a\"]}", "`subject` and `claimsMatchingExpression` cannot both be set"),
-            ("{\"issuer\": \"x\", \"claimsMatchingExpression\": {\"value\": \"claims['sub'] eq\", \"languageVersion\": 1}, \"audiences\": [\"a\"]}", "claimsMatchingExpression.value: syntax error at character 17: expected a quoted value"),
-            ("{\"issuer\": \"x\", \"claimsMatchingExpression\": {\"value\": \"claims['sub'] eq 'a'\", \"languageVersion\": 2}, \"audiences\": [\"a\"]}", "claimsMatchingExpression.languageVersion: only language version 1 exists, found 2"),
-            ("{\"issuer\": \"x\", \"claimsMatchingExpression\": {\"value\": \"claims['ref'] eq 'a'\"}, \"audiences\": [\"a\"]}", "claimsMatchingExpression.value: claim `ref` at character 8 cannot be used in a claims matching expression for GitHub, only `sub` and `job_workflow_ref` can"),
-            ("{\"issuer\": \"x\", \"claimsMatchingExpression\": \"claims['sub'] eq 'a'\", \"audiences\": [\"a\"]}", "claimsMatchingExpression: expected an object, found a string"),
+            ("{\"issuer\": \"https://token.actions.githubusercontent.com\", \"claimsMatchingExpression\": {\"value\": \"claims['sub'] eq\", \"languageVersion\": 1}, \"audiences\": [\"a\"]}", "claimsMatchingExpression.value: syntax error at character 17: expected one space and a single-quoted comparand, found the end of the expression"),
+            ("{\"issuer\": \"https://token.actions.githubusercontent.com\", \"claimsMatchingExpression\": {\"value\": \"claims['sub'] eq 'a'\", \"languageVersion\": 2}, \"audiences\": [\"a\"]}", "claimsMatchingExpression.languageVersion: only language version 1 exists, found 2"),
+            ("{\"issuer\": \"https://token.actions.githubusercontent.com\", \"claimsMatchingExpression\": {\"value\": \"claims['ref'] eq 'a'\"}, \"audiences\": [\"a\"]}", "claimsMatchingExpression.value: claim `ref` at character 9 cannot be used in a claims matching expression for this issuer: Entra documents `sub` and `job_workflow_ref` for GitHub's issuer, `sub` alone for GitLab and Terraform Cloud"),
+            ("{\"issuer\": \"https://token.actions.githubusercontent.com/octo-enterprise\", \"claimsMatchingExpression\": {\"value\": \"claims['sub'] eq 'a'\"}, \"audiences\": [\"a\"]}", "issuer: Entra offers flexible credentials (claimsMatchingExpression) only for the issuers it documents: for GitHub `https://token.actions.githubusercontent.com` alone (not an enterprise-slug, GHE.com or GHES issuer), GitLab and Terraform Cloud; `https://token.actions.githubusercontent.com/octo-enterprise` is none of them"),
+            ("{\"issuer\": \"https://gitlab.com\", \"claimsMatchingExpression\": {\"value\": \"claims['job_workflow_ref'] eq 'a'\"}, \"audiences\": [\"a\"]}", "claimsMatchingExpression.value: claim `job_workflow_ref` at character 9 cannot be used in a claims matching expression for this issuer: Entra documents `sub` and `job_workflow_ref` for GitHub's issuer, `sub` alone for GitLab and Terraform Cloud"),
+            ("{\"issuer\": \"x\", \"subject\": \"y\", \"audiences\": [\"api://AzureADTokenExchange\", \"sts.amazonaws.com\"]}", "audiences: Entra accepts exactly one audience per credential, this one lists 2: [`api://AzureADTokenExchange`, `sts.amazonaws.com`]"),
+            ("{\"issuer\": \"https://token.actions.githubusercontent.com\", \"claimsMatchingExpression\": \"claims['sub'] eq 'a'\", \"audiences\": [\"a\"]}", "claimsMatchingExpression: expected an object, found a string"),
         ];
         for (text, want) in cases {
             let err = parse(text, Some(PolicyFormat::Azure)).unwrap_err();
@@ -727,6 +825,108 @@ mod tests {
             ),
             Err(PolicyError::Invalid { .. })
         ));
+    }
+
+    /// Entra's documented field limits, and which issuers take a flexible credential.
+    #[test]
+    fn documented_limits_and_flexible_issuers() {
+        let exact = |subject: &str, name: &str| {
+            json!({"name": name, "issuer": ISSUER, "subject": subject, "audiences": [AUDIENCE]})
+                .to_string()
+        };
+        assert!(parse(&exact(&"s".repeat(600), "n"), Some(PolicyFormat::Azure)).is_ok());
+        let err = parse(&exact(&"s".repeat(601), "n"), Some(PolicyFormat::Azure)).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "subject: 601 characters, but Entra accepts at most 600"
+        );
+        let err = parse(&exact("s", &"n".repeat(121)), Some(PolicyFormat::Azure)).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "name: 121 characters, but Entra accepts at most 120"
+        );
+        let flexible_for = |issuer: &str| {
+            json!({"issuer": issuer, "audiences": [AUDIENCE],
+                "claimsMatchingExpression": {"value": "claims['sub'] matches 'repo:*'", "languageVersion": 1}})
+            .to_string()
+        };
+        for (issuer, accepted) in [
+            (ISSUER, true),
+            ("https://gitlab.com", true),
+            ("https://gitlab.example.ca", true),
+            ("https://app.eu.terraform.io", true),
+            (
+                "https://token.actions.githubusercontent.com/octo-enterprise",
+                false,
+            ),
+            ("https://token.actions.octo.ghe.com", false),
+            ("https://ghes.example.com/_services/token", false),
+            ("https://token.actions.githubusercontent.com/", false),
+            ("https://gitlab.a.b.com", false),
+        ] {
+            assert_eq!(
+                parse(&flexible_for(issuer), Some(PolicyFormat::Azure)).is_ok(),
+                accepted,
+                "{issuer}"
+            );
+        }
+    }
+
+    /// Hints: the workflow-side fix first, what widens the credential last and labelled; a
+    /// case-only difference says so and asks for the token's exact case.
+    #[test]
+    fn hints_put_the_workflow_fix_first() {
+        let report = run(
+            &credential("repo:octo-org/octo-repo:ref:refs/heads/main"),
+            json!({}),
+        );
+        let hint = report
+            .reasons
+            .iter()
+            .find(|r| r.id.as_str() == "azure-subject-mismatch")
+            .and_then(|r| r.hint.clone())
+            .unwrap_or_default();
+        assert!(
+            hint.starts_with("the job declares `environment: prod`"),
+            "{hint}"
+        );
+        assert!(
+            hint.contains("; or, which widens who can assume the role: add a credential"),
+            "{hint}"
+        );
+        let report = run(
+            &credential("repo:octo-org/octo-repo:environment:prod"),
+            json!({"sub": "repo:octo-org/octo-repo:ref:refs/heads/main", "environment": null}),
+        );
+        let hint = report
+            .reasons
+            .iter()
+            .find(|r| r.id.as_str() == "azure-subject-mismatch")
+            .and_then(|r| r.hint.clone())
+            .unwrap_or_default();
+        assert!(
+            hint.starts_with("the document expects the environment form (`environment:prod`): declare `environment: prod` on the job"),
+            "{hint}"
+        );
+        let report = run(
+            &credential("repo:Octo-Org/octo-repo:environment:prod"),
+            json!({}),
+        );
+        let reason = report
+            .reasons
+            .iter()
+            .find(|r| r.id.as_str() == "azure-case-only-mismatch")
+            .unwrap();
+        assert!(
+            reason.message.ends_with("which differs only in case"),
+            "{}",
+            reason.message
+        );
+        assert!(reason
+            .hint
+            .as_deref()
+            .unwrap_or_default()
+            .ends_with("copy the token's exact case, set the subject to `repo:octo-org/octo-repo:environment:prod`"));
     }
 
     #[test]

@@ -154,7 +154,7 @@ pub enum PolicyError {
         message: String,
     },
     /// An Azure claims matching expression uses a claim Entra does not offer for GitHub.
-    #[error("{location}: claim `{claim}` at character {position} cannot be used in a claims matching expression for GitHub, only `sub` and `job_workflow_ref` can")]
+    #[error("{location}: claim `{claim}` at character {position} cannot be used in a claims matching expression for this issuer: Entra documents `sub` and `job_workflow_ref` for GitHub's issuer, `sub` alone for GitLab and Terraform Cloud")]
     UnsupportedClaim {
         /// Where in the document.
         location: String,
@@ -237,6 +237,13 @@ pub struct Reason {
     pub message: String,
     /// What to change, when there is something to suggest.
     pub hint: Option<String>,
+    /// Whether this reason is one cause of a refusal, to be reported as one finding. A reason
+    /// that holds is none; nor is a summary of other reasons (`aws-statement-not-matched`,
+    /// `aws-implicit-deny`, `azure-credential-not-matched`, `azure-no-matching-credential`)
+    /// nor a part of the document that does not decide the outcome (a condition of a Deny
+    /// that does not fire, an Allow that an explicit Deny overrides). Evaluators adjust it
+    /// where they know more than the id says.
+    pub cause: bool,
 }
 
 impl Reason {
@@ -246,7 +253,14 @@ impl Reason {
             location: location.into(),
             message,
             hint: None,
+            cause: !id.holds() && !SUMMARIES.contains(&id),
         }
+    }
+
+    /// Marks this reason as one cause of the refusal, or not.
+    pub(crate) fn with_cause(mut self, cause: bool) -> Self {
+        self.cause = cause;
+        self
     }
 
     pub(crate) fn with_hint(mut self, hint: impl Into<String>) -> Self {
@@ -260,6 +274,15 @@ impl Reason {
         self.id.holds()
     }
 }
+
+/// The ids of reasons that sum up others (a statement or credential as a whole, the
+/// document's verdict): a finding names the reasons under them instead, unless there are none.
+const SUMMARIES: &[PolicyReasonId] = &[
+    PolicyReasonId::AwsStatementNotMatched,
+    PolicyReasonId::AwsImplicitDeny,
+    PolicyReasonId::AzureCredentialNotMatched,
+    PolicyReasonId::AzureNoMatchingCredential,
+];
 
 /// One document's verdict: the path as given, and its evaluation.
 #[derive(Debug, Clone)]
@@ -285,6 +308,17 @@ pub struct PolicyReport {
 }
 
 impl PolicyReport {
+    /// The reasons that refuse: the causes the evaluator marked, or, should it mark none,
+    /// every reason that does not hold (so a refusal is never without one).
+    pub fn refusing(&self) -> Vec<&Reason> {
+        let causes: Vec<&Reason> = self.reasons.iter().filter(|r| r.cause).collect();
+        if causes.is_empty() {
+            self.reasons.iter().filter(|r| !r.holds()).collect()
+        } else {
+            causes
+        }
+    }
+
     /// The reasons then the warnings, at most `max` of them, and how many more there are:
     /// what the step log and the job summary list.
     pub fn listed(&self, max: usize) -> (impl Iterator<Item = &Reason>, usize) {
@@ -373,6 +407,101 @@ pub fn evaluate(policy: &Policy, claims: &Claims) -> PolicyReport {
         Inner::Vault(role) => role.evaluate(claims, &mut report),
     };
     report
+}
+
+/// The label a fix carries when it lets more tokens in: such a fix is never the first hint.
+pub(crate) const WIDENS: &str = "which widens who can assume the role";
+
+/// A hint whose first fix keeps the document as strict as it is (`first`), followed by the
+/// labelled fix that widens it (`widen`).
+pub(crate) fn then_widening(first: &str, widen: &str) -> String {
+    format!("{first}; or, {WIDENS}: {widen}")
+}
+
+/// The workflow-side change that would give the token a subject of the form the document
+/// expects (`expected`, subjects or patterns), when the token's `sub` is of another form:
+/// declare or remove `environment:`, push a tag or a branch, use the immutable form or the
+/// name form. `None` when the forms agree (the difference is in a name) or are unknown.
+pub(crate) fn subject_form_hint(expected: &[String], sub: &str) -> Option<String> {
+    use crate::subject::{classify, Context};
+    let token = classify(sub);
+    let token_context = token.context()?;
+    let forms: Vec<_> = expected.iter().map(|e| classify(e)).collect();
+    // A value of the token's own form: the names differ, not the form.
+    if forms.iter().any(|f| {
+        f.context().map(Context::kind) == Some(token_context.kind())
+            && f.is_immutable() == token.is_immutable()
+    }) {
+        return None;
+    }
+    let immutable = forms.iter().find(|f| {
+        f.context().map(Context::kind) == Some(token_context.kind())
+            && f.is_immutable() != token.is_immutable()
+    });
+    if let Some(form) = immutable {
+        return Some(if token.is_immutable() {
+            "the token has the immutable subject form (`repo:OWNER@ID/REPO@ID:...`), the \
+             document the name form: write the repository part as the token has it, or accept \
+             both forms (one value per form) while repositories migrate"
+                .to_owned()
+        } else {
+            let repo = form.repo().map(|r| r.render()).unwrap_or_default();
+            format!(
+                "the document uses the immutable subject form (`{repo}`), which this \
+                 repository has not opted in to: opt in with the OIDC subject customization API \
+                 (`use_immutable_subject`), or write the name form as the token has it"
+            )
+        });
+    }
+    let wanted = forms.iter().find_map(|f| f.context())?;
+    let hint = match (token_context, wanted) {
+        (Context::Environment(env), _) => format!(
+            "the job declares `environment: {env}`, which puts the environment form in `sub` \
+             in place of {}; the document expects {}: run this step in a job without \
+             `environment:`, or use a role meant for environment `{env}`",
+            describe_without_environment(),
+            describe(wanted)
+        ),
+        (_, Context::Environment(env)) => format!(
+            "the document expects the environment form (`environment:{env}`): declare \
+             `environment: {env}` on the job (a job with an environment gets that form), or, \
+             to check a deploy job from a preflight job, set `job-environment: {env}`"
+        ),
+        (Context::PullRequest, _) => format!(
+            "this is a pull_request run, whose `sub` is `...:pull_request`; the document \
+             expects {}: run the job on that event instead",
+            describe(wanted)
+        ),
+        (Context::Tag(_), Context::Branch(_)) | (Context::Branch(_), Context::Tag(_)) => {
+            format!(
+                "this run is {}, the document expects {}: trigger the job with a push of \
+                 that kind",
+                describe(token_context),
+                describe(wanted)
+            )
+        }
+        _ => format!(
+            "this run gives {}, the document expects {}",
+            describe(token_context),
+            describe(wanted)
+        ),
+    };
+    Some(hint)
+}
+
+fn describe_without_environment() -> &'static str {
+    "the pull_request or ref form"
+}
+
+fn describe(context: &crate::subject::Context) -> String {
+    use crate::subject::Context;
+    match context {
+        Context::Environment(e) => format!("the environment form (`environment:{e}`)"),
+        Context::PullRequest => "the pull_request form (`pull_request`)".to_owned(),
+        Context::Branch(b) => format!("a branch push (`ref:refs/heads/{b}`)"),
+        Context::Tag(t) => format!("a tag push (`ref:refs/tags/{t}`)"),
+        Context::OtherRef(r) => format!("the ref `{r}`"),
+    }
 }
 
 /// Formats a list of expected values as `` [`a`, `b`] `` for messages.
