@@ -89,6 +89,9 @@ pub async fn run_check<O: Write, E: Write>(
     sink: Sink<'_, O, E>,
 ) -> ExitStatus {
     let result = expectations(opts).and_then(|expect| {
+        if let Some(mistake) = paste_mistake(token_text) {
+            return Err(mistake);
+        }
         let decoded = claims::decode(token_text)?;
         Ok((expect, decoded))
     });
@@ -155,6 +158,46 @@ pub async fn run_check<O: Write, E: Write>(
     };
     let report = Report::finish(analysis, decoded.claims, signature, now, true);
     emit(&report, opts.format, sink)
+}
+
+/// What was pasted instead of the token, when it is one of the usual mistakes: said plainly
+/// rather than as "not three dot-separated parts". Never quotes the text: it may hold the
+/// token.
+fn paste_mistake(text: &str) -> Option<Error> {
+    let text = text.trim();
+    let usage = |message: &str, hint: &str| Error::Usage {
+        message: message.to_owned(),
+        hint: hint.to_owned(),
+    };
+    if text.starts_with('{') && text.contains("\"value\"") {
+        return Some(usage(
+            "this is the token endpoint's JSON answer (`{\"count\":...,\"value\":\"eyJ...\"}`), not the token",
+            "pass its `value` alone: `jq -r .value < answer.json | oidc-preflight check -`",
+        ));
+    }
+    if text
+        .get(..7)
+        .is_some_and(|p| p.eq_ignore_ascii_case("bearer "))
+    {
+        return Some(usage(
+            "the text begins with `Bearer `, an HTTP Authorization header's scheme, not part of the token",
+            "remove `Bearer ` and pass the token alone",
+        ));
+    }
+    let quoted = |q: char| text.len() > 1 && text.starts_with(q) && text.ends_with(q);
+    if quoted('"') || quoted('\'') {
+        return Some(usage(
+            "the token is wrapped in quotes",
+            "remove the quotes around it",
+        ));
+    }
+    if text.contains("***") {
+        return Some(usage(
+            "the text holds `***`, the runner's mask: a token copied from a step log was replaced when it was printed",
+            "get the token from the job itself: the action's `token` output written to a file and uploaded as an artifact, or run the checks in the job with the action",
+        ));
+    }
+    None
 }
 
 /// `oidc-preflight predict`: derives the claims a job will get and reports on them.

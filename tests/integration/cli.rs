@@ -870,3 +870,43 @@ fn check_fails_when_the_trusted_issuers_keys_cannot_be_fetched() {
         "{stdout}"
     );
 }
+
+#[test]
+fn check_names_the_usual_paste_mistakes_without_quoting_the_token() {
+    let (token, _) = token_and_jwks(&Job::default(), "sts.amazonaws.com");
+    let cases = [
+        (
+            format!("{{\"count\":1234,\"value\":\"{token}\"}}"),
+            "the token endpoint's JSON answer",
+            "jq -r .value",
+        ),
+        (
+            format!("Bearer {token}"),
+            "begins with `Bearer `",
+            "remove `Bearer `",
+        ),
+        (
+            format!("\"{token}\"\n"),
+            "wrapped in quotes",
+            "remove the quotes",
+        ),
+        (
+            format!("'{token}'"),
+            "wrapped in quotes",
+            "remove the quotes",
+        ),
+        ("***".to_owned(), "the runner's mask", "`token` output"),
+    ];
+    for (pasted, says, fix) in cases {
+        let out = run(&["check", "--no-verify", "-"], &pasted);
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{says}: {stderr}");
+        assert!(stderr.contains(says), "{says}: {stderr}");
+        assert!(stderr.contains(fix), "{says}: {stderr}");
+        let payload = token.split('.').nth(1).unwrap();
+        assert!(!stderr.contains(payload) && !text(&out.stdout).contains(payload));
+    }
+    // A multibyte character where `Bearer ` would end is not a paste mistake, nor a panic.
+    let out = run(&["check", "--no-verify", "-"], "Beareré.x.y");
+    assert_eq!(out.status.code(), Some(4), "{}", text(&out.stderr));
+}
