@@ -276,6 +276,24 @@ fn split_pair(text: &str, flag: &str) -> Result<(String, String), Error> {
     }
 }
 
+/// GitHub's rules for names (owners: letters, digits and hyphens; repositories: also `.`
+/// and `_`): a repository GitHub cannot have predicts a token nobody gets.
+fn check_names(repository: &str) -> Result<(), Error> {
+    let (owner, repo) = repository.split_once('/').unwrap_or_default();
+    let owner_ok = owner.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
+    let repo_ok = repo
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+    if owner_ok && repo_ok {
+        return Ok(());
+    }
+    Err(invalid(
+        "--repository",
+        format!("`{repository}` is not a GitHub repository name: owners have letters, digits and hyphens, repositories also `.` and `_`"),
+        "write it as GitHub shows it in the repository's URL, e.g. `--repository octo-org/octo-repo`",
+    ))
+}
+
 /// The claims GitHub would issue for the job described by `args`: the flags as
 /// [`predict::JobFacts`], predicted by [`predict::predict`].
 pub fn predicted_claims(args: &PredictArgs, expect: &Expectations) -> Result<Claims, Error> {
@@ -287,6 +305,32 @@ pub fn predicted_claims(args: &PredictArgs, expect: &Expectations) -> Result<Cla
         invalid(flag, e.to_string(), e.hint())
     };
     predict::owner_and_repo(&args.repository).map_err(refused)?;
+    check_names(&args.repository)?;
+    // GitHub's `ref` claim is always a full ref; `main` alone would predict a `sub` GitHub
+    // never issues.
+    if !args.git_ref.starts_with("refs/") {
+        let looks_like_tag = args.git_ref.starts_with('v')
+            && args.git_ref[1..].starts_with(|c: char| c.is_ascii_digit());
+        let full = if looks_like_tag {
+            format!("refs/tags/{}", args.git_ref)
+        } else {
+            format!("refs/heads/{}", args.git_ref)
+        };
+        return Err(invalid(
+            "--ref",
+            format!("`{}` is not a full ref, and GitHub's `ref` claim always is", args.git_ref),
+            format!("did you mean `--ref {full}`? (branches are `refs/heads/NAME`, tags `refs/tags/NAME`, pull requests `refs/pull/N/merge`)"),
+        ));
+    }
+    // `--job-environment` derives another job's token from a token that exists; `predict`
+    // has none, and its job's environment is `--environment`.
+    if args.checks.job_environment.is_some() {
+        return Err(invalid(
+            "--job-environment",
+            "`predict` describes the job itself, so there is no other job's token to derive",
+            "give the job's environment with `--environment NAME` (and leave out --job-environment)",
+        ));
+    }
     let ids = match (&args.owner_id, &args.repository_id) {
         (Some(o), Some(r)) => Some((o.clone(), r.clone())),
         (None, None) => None,

@@ -910,3 +910,44 @@ fn check_names_the_usual_paste_mistakes_without_quoting_the_token() {
     let out = run(&["check", "--no-verify", "-"], "Beareré.x.y");
     assert_eq!(out.status.code(), Some(4), "{}", text(&out.stderr));
 }
+
+#[test]
+fn predict_refuses_what_github_never_issues_and_says_what_was_meant() {
+    let cases: [(&[&str], &str, &str); 4] = [
+        (
+            &["--ref", "main"],
+            "option `--ref` is invalid",
+            "did you mean `--ref refs/heads/main`?",
+        ),
+        (
+            &["--ref", "v1.2.3"],
+            "not a full ref",
+            "did you mean `--ref refs/tags/v1.2.3`?",
+        ),
+        (
+            &["--repository", "octo org/x y"],
+            "not a GitHub repository name",
+            "--repository octo-org/octo-repo",
+        ),
+        (
+            &["--environment", "staging", "--job-environment", "prod"],
+            "no other job's token",
+            "--environment NAME",
+        ),
+    ];
+    for (args, says, hint) in cases {
+        let mut all = vec!["predict"];
+        if !args.contains(&"--repository") {
+            all.extend(["--repository", "octo-org/octo-repo"]);
+        }
+        all.extend(args);
+        let out = run(&all, "");
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains(says) && stderr.contains(hint),
+            "{args:?}: {stderr}"
+        );
+        assert_eq!(text(&out.stdout), "", "{args:?}: no prediction is printed");
+    }
+}
