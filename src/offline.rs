@@ -39,8 +39,26 @@ fn invalid(name: &str, reason: impl Into<String>, hint: impl Into<String>) -> Er
 /// The trust policy documents named on the command line (paths relative to the current
 /// directory).
 fn load_policies(opts: &CheckOptions) -> Result<Vec<trust::LoadedPolicy>, Error> {
-    let format = trust::parse_format(&opts.trust_policy_format)?;
-    Ok(trust::load(&opts.trust_policies, None, format)?)
+    // The loader's hints speak of the action's inputs and workspace; here they name flags.
+    let flagged = |e: trust::TrustPolicyError| {
+        let hint = match &e {
+            trust::TrustPolicyError::UnknownFormat(_) => {
+                "use `--trust-policy-format aws`, `azure`, `gcp`, `vault` or `auto` (the default)".to_owned()
+            }
+            trust::TrustPolicyError::Read { .. }
+            | trust::TrustPolicyError::EmptyDirectory { .. }
+            | trust::TrustPolicyError::File(crate::files::FileError::Unreadable { .. }) => {
+                "check the `--trust-policy` path: a relative one is read from the current directory".to_owned()
+            }
+            other => other.hint(),
+        };
+        Error::Usage {
+            message: e.to_string(),
+            hint,
+        }
+    };
+    let format = trust::parse_format(&opts.trust_policy_format).map_err(flagged)?;
+    trust::load(&opts.trust_policies, None, format).map_err(flagged)
 }
 
 /// The expectations from the command-line options.

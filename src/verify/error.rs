@@ -210,7 +210,7 @@ impl VerifyError {
                 "the issuer does not publish this document: check the issuer URL; GitHub Enterprise Server needs 3.5 or later with Actions OIDC enabled"
             }
             VerifyError::Unreachable { .. } => {
-                "the cloud fetches these documents too, from its own network: if they are unreachable from there (a GitHub Enterprise Server behind a firewall), AWS answers `Couldn't retrieve verification key from your identity provider`; if the failure is transient, re-run or raise the `timeout` input"
+                "the cloud fetches these documents too, from its own network: if they are unreachable from there (a GitHub Enterprise Server behind a firewall), AWS answers `Couldn't retrieve verification key from your identity provider`; if the failure is transient, re-run (the action: raise its `timeout` input)"
             }
             VerifyError::InvalidDocument { .. } | VerifyError::MissingJwksUri { .. } => {
                 "the issuer did not answer like an OpenID provider: check the issuer URL, and that no proxy rewrites the response"
@@ -234,7 +234,7 @@ impl VerifyError {
                 "the cloud's identity provider must name the token's issuer exactly: no trailing `/`, and the enterprise slug if the enterprise uses one (Entra ID: AADSTS700211)"
             }
             VerifyError::WrongAudience { .. } => {
-                "request the token with the audience the cloud expects (the `audience` input): AWS `sts.amazonaws.com`, Azure `api://AzureADTokenExchange`, GCP the workload identity provider's full resource URL"
+                "request the token with the audience the cloud expects (the action's `audience` input; `check --audience` names the one you expect): AWS `sts.amazonaws.com`, Azure `api://AzureADTokenExchange`, GCP the workload identity provider's full resource URL"
             }
             VerifyError::Undecodable { .. } => {
                 "pass the token exactly as the token endpoint returned it (the `value` field)"

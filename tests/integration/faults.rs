@@ -642,7 +642,7 @@ fn cases() -> Vec<Case> {
             exit: ExitStatus::CheckFailed,
             inputs: &[("timeout", "2")],
             message: &["could not fetch the JWKS", "no complete answer within"],
-            hint: Some("raise the `timeout` input"),
+            hint: Some("raise its `timeout` input"),
             signature: Some("invalid"),
             keys: Keys::SilentJwks,
             min: ms(1900),
