@@ -116,7 +116,6 @@ ids! {
         NoTokenFork => "no-token-fork",
         NoTokenDependabot => "no-token-dependabot",
         NoTokenAct => "no-token-act",
-        PolicyAllows => "policy-allows",
         AuditJobRefused => "audit-job-refused",
         AuditTokenCapped => "audit-token-capped",
         AuditDocumentUnused => "audit-document-unused",
@@ -386,7 +385,7 @@ mod tests {
 
     fn finding(i: usize) -> Finding {
         Finding::new(
-            FindingId::PolicyAllows,
+            FindingId::ClaimMismatch,
             Severity::Error,
             "t",
             format!("message {i} \"quoted\" {}", "é".repeat(i % 7)),

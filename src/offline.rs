@@ -43,12 +43,14 @@ fn load_policies(opts: &CheckOptions) -> Result<Vec<trust::LoadedPolicy>, Error>
     let flagged = |e: trust::TrustPolicyError| {
         let hint = match &e {
             trust::TrustPolicyError::UnknownFormat(_) => {
-                "use `--trust-policy-format aws`, `azure`, `gcp`, `vault` or `auto` (the default)".to_owned()
+                "use `--trust-policy-format aws`, `azure`, `gcp`, `vault` or `auto` (the default)"
+                    .to_owned()
             }
             trust::TrustPolicyError::Read { .. }
             | trust::TrustPolicyError::EmptyDirectory { .. }
             | trust::TrustPolicyError::File(crate::files::FileError::Unreadable { .. }) => {
-                "check the `--trust-policy` path: a relative one is read from the current directory".to_owned()
+                "check the `--trust-policy` path: a relative one is read from the current directory"
+                    .to_owned()
             }
             other => other.hint(),
         };

@@ -10,6 +10,7 @@ use serde::Serialize;
 use crate::claims::Claims;
 use crate::consumer::{aws, azure, gcp, vault, Consumer};
 use crate::plan::Expectations;
+use crate::policy::PolicyFormat;
 
 /// The snippets, as text.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -25,6 +26,30 @@ pub struct Snippets {
     /// JSON) otherwise.
     #[serde(skip_serializing_if = "String::is_empty")]
     pub vault: String,
+}
+
+impl Snippets {
+    /// Keeps only the snippet for documents of `format`, when there is one: with no
+    /// provider named but trust documents of one kind given, that kind is the consumer.
+    pub fn keep_only(&mut self, format: PolicyFormat) {
+        let kept = match format {
+            PolicyFormat::Aws => std::mem::take(&mut self.aws),
+            PolicyFormat::Azure => std::mem::take(&mut self.azure),
+            PolicyFormat::Gcp => std::mem::take(&mut self.gcp),
+            PolicyFormat::Vault => std::mem::take(&mut self.vault),
+        };
+        if kept.is_empty() {
+            // Not built (another provider was named): leave the others as they are.
+            return;
+        }
+        *self = Snippets::default();
+        match format {
+            PolicyFormat::Aws => self.aws = kept,
+            PolicyFormat::Azure => self.azure = kept,
+            PolicyFormat::Gcp => self.gcp = kept,
+            PolicyFormat::Vault => self.vault = kept,
+        }
+    }
 }
 
 /// The audience a consumer's snippet should name: what the user expects, else the token's own
@@ -46,14 +71,27 @@ pub fn build(claims: &Claims, subject_pattern: Option<&str>, expect: &Expectatio
         .str("iss")
         .unwrap_or("https://token.actions.githubusercontent.com");
     let sub = claims.subject().unwrap_or_default();
+    // Only the named consumer's: `provider: aws` is AWS alone; the three clouds when none is
+    // named; none for a registry, whose trusted publisher is set up on the registry's site.
+    let wants = |c: Consumer| {
+        expect
+            .consumer
+            .map_or(c != Consumer::Vault, |named| named == c)
+    };
+    let only =
+        |c: Consumer, build: &dyn Fn() -> String| if wants(c) { build() } else { String::new() };
     Snippets {
-        aws: aws::snippet(
-            iss,
-            subject_pattern.unwrap_or(sub),
-            &audience_for(Consumer::Aws, claims, expect),
-        ),
-        azure: azure::snippet(iss, sub, &audience_for(Consumer::Azure, claims, expect)),
-        gcp: gcp::snippet(claims),
+        aws: only(Consumer::Aws, &|| {
+            aws::snippet(
+                iss,
+                subject_pattern.unwrap_or(sub),
+                &audience_for(Consumer::Aws, claims, expect),
+            )
+        }),
+        azure: only(Consumer::Azure, &|| {
+            azure::snippet(iss, sub, &audience_for(Consumer::Azure, claims, expect))
+        }),
+        gcp: only(Consumer::Gcp, &|| gcp::snippet(claims)),
         vault: if expect.consumer == Some(Consumer::Vault) {
             // The role binds the audience the step requests (the token's own, unless one is
             // expected): Vault has none of its own.

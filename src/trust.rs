@@ -204,31 +204,16 @@ pub fn result(outcomes: &[PolicyOutcome]) -> &'static str {
 /// marks as one, with its id, e.g. `aws-condition-failed`): the summaries above a cause
 /// (`aws-statement-not-matched`, `aws-implicit-deny`, `azure-credential-not-matched`) are not
 /// repeated, reasons at the same place of the document are one cause, and a warning about that
-/// same place is told in its finding rather than apart. For an allow, one `policy-allows`
-/// notice. A warning per other evaluator warning (e.g. `aws-claim-not-passed` on a Deny that
+/// same place is told in its finding rather than apart. For an allow, no finding (the
+/// verdict line says it). A warning per other evaluator warning (e.g. `aws-claim-not-passed` on a Deny that
 /// never fires).
 pub fn findings(outcomes: &[PolicyOutcome]) -> Vec<Finding> {
     let mut findings = Vec::new();
     for o in outcomes {
         let kind = o.report.format;
         let mut folded = vec![false; o.report.warnings.len()];
-        if o.report.allowed {
-            let why = o
-                .report
-                .reasons
-                .iter()
-                .filter(|r| r.holds())
-                .map(|r| r.message.as_str())
-                .collect::<Vec<_>>()
-                .join("; ");
-            findings.push(Finding::new(
-                FindingId::PolicyAllows,
-                Severity::Notice,
-                format!("{kind} allows the token"),
-                format!("`{}` allows the token: {why}", o.path),
-                "nothing to change",
-            ));
-        } else {
+        // An allow is the log's and the summary's verdict line on the document: no finding.
+        if !o.report.allowed {
             for cause in causes(&o.report.reasons) {
                 let mut finding = cause_finding(
                     o,
@@ -328,6 +313,13 @@ pub fn apply(analysis: &mut crate::diagnose::Analysis, loaded: &[LoadedPolicy]) 
     for finding in findings(&outcomes) {
         analysis.add(finding);
     }
+    // Documents of one kind say who the consumer is: its snippet alone.
+    let mut formats = loaded.iter().map(|l| l.policy.format());
+    if let Some(first) = formats.next() {
+        if formats.all(|f| f == first) {
+            analysis.snippets.keep_only(first);
+        }
+    }
     analysis.policies = outcomes;
     // A trust policy given is a check requested, even should it hold no statement.
     analysis.checks_requested |= !loaded.is_empty();
@@ -373,17 +365,20 @@ mod tests {
         ]);
         let outcome = evaluate_one(list, token(prod));
         assert!(outcome.report.allowed);
-        let findings = findings(std::slice::from_ref(&outcome));
-        let allows = findings
+        // An allow is no finding: the verdict line says it.
+        assert!(findings(std::slice::from_ref(&outcome)).is_empty());
+        let holding: Vec<&str> = outcome
+            .report
+            .reasons
             .iter()
-            .find(|f| f.id.as_str() == "policy-allows")
-            .unwrap();
-        assert!(allows.message.contains(prod), "{}", allows.message);
+            .filter(|r| r.holds())
+            .map(|r| r.message.as_str())
+            .collect();
+        assert!(holding.iter().any(|m| m.contains(prod)), "{holding:?}");
         // `azure-credential-not-matched` on the first credential is not a reason it allows.
         assert!(
-            !allows.message.contains("does not match"),
-            "{}",
-            allows.message
+            holding.iter().all(|m| !m.contains("does not match")),
+            "{holding:?}"
         );
     }
 

@@ -66,11 +66,12 @@ pub fn describe_time(exp: i64, now: i64) -> String {
     }
 }
 
-/// Writes the whole report: claims, subject form, findings with hints, suggestions, and the
-/// snippets when something failed. Everything is untrusted text: wrap in `without_commands`.
+/// Writes the whole report, the cause first: the verdict, the findings with their hints, what
+/// was expected beside what the token has, then the claims and, when something failed, the
+/// patterns and the named consumer's snippet. Everything is untrusted text: wrap in
+/// `without_commands`.
 pub fn write(out: &mut impl Write, report: &Report) -> io::Result<()> {
     let analysis = report;
-    let now = report.now();
     if let Some(env) = &analysis.predicted_for {
         writeln!(
             out,
@@ -78,10 +79,27 @@ pub fn write(out: &mut impl Write, report: &Report) -> io::Result<()> {
             inert(env)
         )?;
     }
-    write_claims(out, &analysis.claims, now)?;
+    let count = |sev| {
+        analysis
+            .findings
+            .iter()
+            .filter(|f| f.severity == sev)
+            .count()
+    };
+    writeln!(
+        out,
+        "Verdict: {} ({} error(s), {} warning(s), {} notice(s))",
+        analysis.verdict_text(),
+        count(Severity::Error),
+        count(Severity::Warning),
+        count(Severity::Notice)
+    )?;
+    write_findings(out, analysis)?;
+    write_checks(out, analysis)?;
     if let Some(signature) = &analysis.signature {
         writeln!(out, "Signature: {}", inert(signature))?;
     }
+    write_claims(out, &analysis.claims, report.now())?;
     if analysis.claims.subject().is_some() {
         writeln!(
             out,
@@ -89,22 +107,73 @@ pub fn write(out: &mut impl Write, report: &Report) -> io::Result<()> {
             analysis.subject_form.describe(),
             analysis.subject_form.kind()
         )?;
-        if let Some(check) = &analysis.subject_check {
-            match &check.matched {
-                Some(p) => writeln!(out, "Subject check passed: sub matches `{}`", inert(p))?,
-                None => {
-                    writeln!(out, "Subject check failed: sub matches none of")?;
-                    for p in &check.patterns {
-                        writeln!(out, "    - {}", inert(p))?;
-                    }
+    }
+    if analysis.verdict().failed() {
+        write_fixes(out, analysis)?;
+    }
+    Ok(())
+}
+
+fn write_findings(out: &mut impl Write, analysis: &crate::diagnose::Analysis) -> io::Result<()> {
+    if analysis.findings.is_empty() {
+        return Ok(());
+    }
+    writeln!(out, "Findings:")?;
+    for f in analysis.findings.iter().take(MAX_LISTED_FINDINGS) {
+        writeln!(
+            out,
+            "  {:<8} {} ({})",
+            f.severity.command(),
+            inert(&f.title),
+            f.id
+        )?;
+        writeln!(out, "           {}", inert(&f.message))?;
+        // Hints have lines of their own (YAML to add); one quoting a crafted value full of
+        // line breaks is cut first, so that it cannot fill the log.
+        let hint = commands::shorten(&f.hint, commands::ANNOTATION_LIMIT);
+        for (i, line) in hint.lines().enumerate() {
+            let label = if i == 0 { "hint: " } else { "      " };
+            writeln!(out, "           {label}{}", inert(line))?;
+        }
+    }
+    if let Some(more) = analysis.findings.len().checked_sub(MAX_LISTED_FINDINGS) {
+        if more > 0 {
+            writeln!(
+                out,
+                "  ... and {more} more finding(s), not listed (at most {MAX_LISTED_FINDINGS} are)"
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// What was expected beside what the token has: the subject patterns, the claims, and each
+/// trust document's verdict with the reasons that decide it.
+fn write_checks(out: &mut impl Write, analysis: &crate::diagnose::Analysis) -> io::Result<()> {
+    let sub = analysis.claims.subject();
+    if let (Some(check), Some(sub)) = (&analysis.subject_check, sub) {
+        match &check.matched {
+            Some(p) => writeln!(out, "Subject check passed: sub matches `{}`", inert(p))?,
+            None => {
+                writeln!(
+                    out,
+                    "Subject check failed: sub `{}` matches none of",
+                    inert(sub)
+                )?;
+                for p in &check.patterns {
+                    writeln!(out, "    - {}", inert(p))?;
                 }
             }
         }
     }
     for c in &analysis.claim_checks {
+        let actual = analysis
+            .claims
+            .text(&c.name)
+            .map_or_else(|| "absent".to_owned(), |v| format!("`{}`", inert(&v)));
         writeln!(
             out,
-            "Claim check {}: {} = {}",
+            "Claim check {}: {} = {} (the token has {actual})",
             if c.held { "passed" } else { "failed" },
             inert(&c.name),
             inert(&c.pattern)
@@ -122,94 +191,63 @@ pub fn write(out: &mut impl Write, report: &Report) -> io::Result<()> {
             inert(&o.path),
             o.report.format
         )?;
-        let (listed, more) = o.report.listed(MAX_LISTED_REASONS);
-        for r in listed {
-            writeln!(
-                out,
-                "    {} [{}] {}",
-                inert(&r.location),
-                r.id,
-                inert(&r.message)
-            )?;
+        // A refusal lists what decides it (the findings say it in full); an allow, nothing.
+        if o.report.allowed {
+            continue;
         }
-        if more > 0 {
+        let refusing = o.report.refusing();
+        for r in refusing.iter().take(MAX_LISTED_REASONS) {
+            writeln!(out, "    [{}] {}", r.id, inert(&r.location))?;
+        }
+        if refusing.len() > MAX_LISTED_REASONS {
             writeln!(
                 out,
                 "    ... and {} more, not listed (the findings below count them)",
-                more
+                refusing.len() - MAX_LISTED_REASONS
             )?;
         }
     }
-    if !analysis.findings.is_empty() {
-        writeln!(out, "Findings:")?;
-        for f in analysis.findings.iter().take(MAX_LISTED_FINDINGS) {
-            writeln!(
-                out,
-                "  {:<8} {} ({})",
-                f.severity.command(),
-                inert(&f.title),
-                f.id
-            )?;
-            writeln!(out, "           {}", inert(&f.message))?;
-            // Hints have lines of their own (YAML to add); one quoting a crafted value full of
-            // line breaks is cut first, so that it cannot fill the log.
-            let hint = commands::shorten(&f.hint, commands::ANNOTATION_LIMIT);
-            for (i, line) in hint.lines().enumerate() {
-                let label = if i == 0 { "hint: " } else { "      " };
-                writeln!(out, "           {label}{}", inert(line))?;
-            }
-        }
-        if let Some(more) = analysis.findings.len().checked_sub(MAX_LISTED_FINDINGS) {
-            if more > 0 {
-                writeln!(
-                    out,
-                    "  ... and {more} more finding(s), not listed (at most {MAX_LISTED_FINDINGS} are)"
-                )?;
-            }
-        }
+    Ok(())
+}
+
+/// The patterns and the snippet that accept this token. Second to the findings' own fixes:
+/// they widen a policy to this job, which is right only when this job should get in.
+fn write_fixes(out: &mut impl Write, analysis: &crate::diagnose::Analysis) -> io::Result<()> {
+    let snippets = [
+        ("AWS trust policy condition", &analysis.snippets.aws),
+        (
+            "Azure federated identity credential",
+            &analysis.snippets.azure,
+        ),
+        (
+            "GCP attribute mapping and condition",
+            &analysis.snippets.gcp,
+        ),
+        ("Vault JWT auth role", &analysis.snippets.vault),
+    ];
+    if analysis.suggestions.is_empty() && snippets.iter().all(|(_, b)| b.is_empty()) {
+        return Ok(());
     }
-    let failed = analysis.verdict().failed();
-    if failed && !analysis.suggestions.is_empty() {
-        writeln!(out, "Patterns that match this subject (narrowest first):")?;
+    writeln!(
+        out,
+        "If this job is the one to let in (otherwise make the change a finding names), these accept its token:"
+    )?;
+    if !analysis.suggestions.is_empty() {
+        writeln!(out, "  Patterns that match this subject (narrowest first):")?;
         for s in &analysis.suggestions {
             writeln!(out, "    - {}", inert(s))?;
         }
-        for (title, body) in [
-            ("AWS trust policy condition", &analysis.snippets.aws),
-            (
-                "Azure federated identity credential",
-                &analysis.snippets.azure,
-            ),
-            (
-                "GCP attribute mapping and condition",
-                &analysis.snippets.gcp,
-            ),
-            ("Vault JWT auth role", &analysis.snippets.vault),
-        ] {
-            if body.is_empty() {
-                continue;
-            }
-            writeln!(out, "{title}:")?;
-            for line in body.lines() {
-                writeln!(out, "    {}", inert(line))?;
-            }
+    }
+    for (title, body) in snippets {
+        if body.is_empty() {
+            continue;
+        }
+        writeln!(out, "  {title}:")?;
+        for line in body.lines() {
+            writeln!(out, "    {}", inert(line))?;
         }
     }
-    let count = |sev| {
-        analysis
-            .findings
-            .iter()
-            .filter(|f| f.severity == sev)
-            .count()
-    };
-    writeln!(
-        out,
-        "Verdict: {} ({} error(s), {} warning(s), {} notice(s))",
-        analysis.verdict_text(),
-        count(Severity::Error),
-        count(Severity::Warning),
-        count(Severity::Notice)
-    )
+    Ok(())
 }
 
 #[cfg(test)]

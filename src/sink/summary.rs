@@ -29,9 +29,12 @@ const TABLE_CLAIMS: &[&str] = &[
     "exp",
 ];
 
-/// Breaks a run of text in two for the Markdown parser and shows nothing: GitHub drops
-/// comments from the rendered summary.
-pub const BREAK: &str = "<!---->";
+/// Breaks a run of text in two for the Markdown parser and shows nothing: an inline HTML
+/// element ends the text node the autolinker scans, and `<wbr>` (on GitHub's list of allowed
+/// elements) also lets the browser wrap there, so a long key such as
+/// `Statement[0].Condition.StringEquals.token.actions.githubusercontent.com:aud` no longer
+/// pushes a table past the page's width.
+pub const BREAK: &str = "<wbr>";
 
 /// Escapes untrusted text for Markdown and HTML.
 ///
@@ -113,7 +116,7 @@ pub const SUMMARY_LIMIT: usize = 1024 * 1024;
 pub fn write(out: &mut impl Write, report: &Report) -> io::Result<()> {
     let analysis: &Analysis = report;
     let mut full = Vec::new();
-    write_full_summary(&mut full, analysis)?;
+    write_full_summary(&mut full, report)?;
     if full.len() <= SUMMARY_LIMIT {
         return out.write_all(&full);
     }
@@ -133,7 +136,8 @@ fn verdict(analysis: &Analysis) -> String {
     }
 }
 
-fn write_full_summary(out: &mut impl Write, analysis: &Analysis) -> io::Result<()> {
+fn write_full_summary(out: &mut impl Write, report: &Report) -> io::Result<()> {
+    let analysis: &Analysis = report;
     writeln!(out, "## {}\n", verdict(analysis))?;
     if let Some(env) = &analysis.predicted_for {
         writeln!(
@@ -142,22 +146,7 @@ fn write_full_summary(out: &mut impl Write, analysis: &Analysis) -> io::Result<(
             escape(env)
         )?;
     }
-    writeln!(out, "| claim | value |\n|---|---|")?;
-    for name in TABLE_CLAIMS {
-        let value = analysis.claims.text(name).map_or_else(
-            || "<em>absent</em>".to_owned(),
-            |v| format!("<code>{}</code>", escape(&v)),
-        );
-        writeln!(out, "| <code>{name}</code> | {value} |")?;
-    }
-    writeln!(
-        out,
-        "\n**Subject form:** {}\n",
-        escape(&analysis.subject_form.describe())
-    )?;
-    if let Some(signature) = &analysis.signature {
-        writeln!(out, "**Signature:** {}\n", escape(signature))?;
-    }
+    // The cause first: the findings with their hints, then expected beside actual.
     if !analysis.findings.is_empty() {
         writeln!(out, "### Findings\n")?;
         for f in analysis.findings.iter().take(MAX_LISTED_FINDINGS) {
@@ -180,6 +169,15 @@ fn write_full_summary(out: &mut impl Write, analysis: &Analysis) -> io::Result<(
         }
         writeln!(out)?;
     }
+    write_expected(out, analysis)?;
+    if let Some(signature) = &analysis.signature {
+        writeln!(out, "**Signature:** {}\n", escape_message(signature))?;
+    }
+    writeln!(
+        out,
+        "**Subject form:** {}\n",
+        escape(&analysis.subject_form.describe())
+    )?;
     for o in &analysis.policies {
         let verdict = if o.report.allowed {
             "✅ allows"
@@ -197,7 +195,7 @@ fn write_full_summary(out: &mut impl Write, analysis: &Analysis) -> io::Result<(
         for r in listed {
             writeln!(
                 out,
-                "| <code>{}</code> | <code>{}</code> | {} |",
+                "| {} | <code>{}</code> | {} |",
                 escape(&r.location),
                 r.id,
                 escape_message(&r.message)
@@ -208,14 +206,24 @@ fn write_full_summary(out: &mut impl Write, analysis: &Analysis) -> io::Result<(
         }
         writeln!(out)?;
     }
-    if !analysis.suggestions.is_empty() {
-        writeln!(out, "### Subject patterns that match\n")?;
-        for s in &analysis.suggestions {
-            writeln!(out, "- <code>{}</code>", escape(s))?;
-        }
-        writeln!(out)?;
+    writeln!(out, "### Token claims\n")?;
+    writeln!(out, "| claim | value |\n|---|---|")?;
+    for name in TABLE_CLAIMS {
+        let value = match (*name, analysis.claims.timestamp(name)) {
+            // A date and the time left, as the log shows it, not a bare epoch.
+            ("exp", Some(exp)) => format!(
+                "<code>{exp}</code> ({})",
+                escape(&super::log::describe_time(exp, report.now()))
+            ),
+            _ => analysis.claims.text(name).map_or_else(
+                || "<em>absent</em>".to_owned(),
+                |v| format!("<code>{}</code>", escape(&v)),
+            ),
+        };
+        writeln!(out, "| <code>{name}</code> | {value} |")?;
     }
-    for (title, lang, body) in [
+    writeln!(out)?;
+    let snippets = [
         ("AWS trust policy condition", "json", &analysis.snippets.aws),
         (
             "Azure federated identity credential",
@@ -228,13 +236,31 @@ fn write_full_summary(out: &mut impl Write, analysis: &Analysis) -> io::Result<(
             &analysis.snippets.gcp,
         ),
         ("Vault JWT auth role", "sh", &analysis.snippets.vault),
-        (
-            "All claims",
-            "json",
-            &serde_json::to_string_pretty(&serde_json::Value::Object(analysis.claims.0.clone()))
-                .unwrap_or_default(),
-        ),
-    ] {
+    ];
+    // After a pass there is nothing to change; after a failure or a mere print of the
+    // claims, these are what a policy for this job would say.
+    let fixes = !analysis.verdict().matched()
+        && (!analysis.suggestions.is_empty() || snippets.iter().any(|(_, _, b)| !b.is_empty()));
+    if fixes {
+        writeln!(out, "### What accepts this token\n")?;
+        writeln!(
+            out,
+            "If this job is the one to let in: otherwise make the change a finding names. Each of these widens a policy to this job.\n"
+        )?;
+        for s in &analysis.suggestions {
+            writeln!(out, "- <code>{}</code>", escape(s))?;
+        }
+        writeln!(out)?;
+    }
+    let claims_json =
+        serde_json::to_string_pretty(&serde_json::Value::Object(analysis.claims.0.clone()))
+            .unwrap_or_default();
+    for (title, lang, body) in
+        snippets
+            .into_iter()
+            .filter(|_| fixes)
+            .chain([("All claims", "json", &claims_json)])
+    {
         if body.is_empty() {
             continue;
         }
@@ -245,6 +271,50 @@ fn write_full_summary(out: &mut impl Write, analysis: &Analysis) -> io::Result<(
         )?;
     }
     Ok(())
+}
+
+/// Expected beside actual for every failed check that has both: the subject patterns and
+/// the claims. (A trust document's refusals name both in the findings and its table.)
+fn write_expected(out: &mut impl Write, analysis: &Analysis) -> io::Result<()> {
+    let subject = analysis
+        .subject_check
+        .as_ref()
+        .filter(|c| c.matched.is_none());
+    let claims: Vec<_> = analysis.claim_checks.iter().filter(|c| !c.held).collect();
+    if subject.is_none() && claims.is_empty() {
+        return Ok(());
+    }
+    writeln!(out, "### Expected and actual\n")?;
+    writeln!(out, "| check | expected | this token |\n|---|---|---|")?;
+    let code = |v: Option<String>| {
+        v.map_or_else(
+            || "<em>absent</em>".to_owned(),
+            |v| format!("<code>{}</code>", escape(&v)),
+        )
+    };
+    if let Some(check) = subject {
+        let expected: Vec<String> = check
+            .patterns
+            .iter()
+            .map(|p| format!("<code>{}</code>", escape(p)))
+            .collect();
+        writeln!(
+            out,
+            "| <code>sub</code> matches one of | {} | {} |",
+            expected.join("<br>"),
+            code(analysis.claims.text("sub"))
+        )?;
+    }
+    for c in claims {
+        writeln!(
+            out,
+            "| <code>{}</code> matches | <code>{}</code> | {} |",
+            escape(&c.name),
+            escape(&c.pattern),
+            code(analysis.claims.text(&c.name))
+        )?;
+    }
+    writeln!(out)
 }
 
 #[cfg(test)]
@@ -265,7 +335,7 @@ mod tests {
     fn messages_show_code_spans_only_when_backticks_pair() {
         assert_eq!(
             escape_message("sub `a:b` is"),
-            "sub <code>a<!---->&#58;b</code> is"
+            "sub <code>a<wbr>&#58;b</code> is"
         );
         assert_eq!(escape_message("odd `a`b` x"), "odd &#96;a&#96;b&#96; x");
     }

@@ -193,7 +193,9 @@ async fn subject_mismatch_fails_with_error_annotation_and_outputs() {
     );
     let log = run.view.log_text();
     assert!(
-        log.contains("Subject check failed: sub matches none of"),
+        log.contains(
+            "Subject check failed: sub `repo:octo-org/octo-repo:environment:prod` matches none of"
+        ),
         "{log}"
     );
     assert!(

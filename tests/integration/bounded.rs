@@ -193,8 +193,8 @@ async fn a_flood_of_findings_is_bounded_in_annotations_outputs_and_log() {
         .uri()
         .trim_start_matches("http://")
         .to_owned();
-    // As many documents as a run takes, half allowing (a notice each) and half refusing (an
-    // error each, several for some).
+    // As many documents as a run takes, half allowing with a likely mistake (a warning each:
+    // ForAllValues over a claim the token lacks holds) and half refusing (an error each).
     let dir = tempfile::tempdir().unwrap();
     let mut names = Vec::new();
     // Bounded on its own too: with the cap raised by mistake, an unbounded loop here wrote
@@ -212,6 +212,7 @@ async fn a_flood_of_findings_is_bounded_in_annotations_outputs_and_log() {
             "Condition": {
                 "StringEquals": {format!("{host}:aud"): "sts.amazonaws.com"},
                 "StringLike": {format!("{host}:sub"): sub},
+                "ForAllValues:StringLike": {format!("{host}:environment"): "prod"},
             }
         }]});
         let name = format!("role-{i:03}.json");
@@ -229,7 +230,7 @@ async fn a_flood_of_findings_is_bounded_in_annotations_outputs_and_log() {
     .await;
     assert_eq!(run.status, ExitStatus::CheckFailed, "{}", run.stderr);
     let annotations = run.view.annotations();
-    for level in ["error", "notice"] {
+    for level in ["error", "warning"] {
         let of_level: Vec<_> = annotations.iter().filter(|a| a.name == level).collect();
         assert_eq!(of_level.len(), ANNOTATIONS_PER_LEVEL, "{level}");
         let last = of_level.last().unwrap();

@@ -73,6 +73,7 @@ const OWN_ELEMENTS: &[&str] = &[
     "ul",
     "li",
     "blockquote",
+    "wbr",
 ];
 
 /// Asserts the HTML holds no link or image and no element the summary does not write.
