@@ -3,6 +3,7 @@
 //! attribute mapping and attribute condition, evaluated with a real CEL interpreter.
 
 mod cel;
+mod re2;
 
 use self::cel::{Checked, Evaluated, Run};
 use super::document::Fields;
