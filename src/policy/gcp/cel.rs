@@ -323,6 +323,9 @@ fn execute(source: &str, variables: &[(&str, &Value)]) -> Result<Value, String> 
     context
         .add_function("matches", matches)
         .map_err(|e| e.to_string())?;
+    context
+        .add_function("extract", extract)
+        .map_err(|e| e.to_string())?;
     for (name, value) in variables {
         context.add_variable_from_value(*name, (*value).clone());
     }
@@ -371,6 +374,41 @@ fn matches(
         })
         .map_err(|message| cel::ExecutionError::function_error("matches", message))?;
     Ok(compiled.is_match(&this))
+}
+
+/// GCP's CEL extension `string.extract(template)`: the text between the template's prefix and
+/// suffix around `{name}`, e.g. `'repo:o/r:ref:refs/heads/main'.extract('/heads/{branch}')` is
+/// `main`; the empty string when the prefix, or a non-empty suffix after it, is not found; an
+/// empty suffix takes the rest of the string. Source: "Attribute mappings", `extract`
+/// (https://cloud.google.com/iam/docs/workload-identity-federation#mapping). The page gives
+/// examples, not edge cases: the first occurrence of the prefix, then of the suffix after it,
+/// is this project's reading, and a template without `{...}` is refused here.
+fn extract(
+    cel::extractors::This(this): cel::extractors::This<Arc<String>>,
+    template: Arc<String>,
+) -> Result<Value, cel::ExecutionError> {
+    let refused = || {
+        cel::ExecutionError::function_error(
+            "extract",
+            format!("the template '{template}' has no {{name}} placeholder"),
+        )
+    };
+    let open = template.find('{').ok_or_else(refused)?;
+    let close = template[open..]
+        .find('}')
+        .map(|c| open + c)
+        .ok_or_else(refused)?;
+    let (prefix, suffix) = (&template[..open], &template[close + 1..]);
+    let found = this.find(prefix).and_then(|start| {
+        let rest = &this[start + prefix.len()..];
+        match suffix {
+            "" => Some(rest),
+            suffix => rest.find(suffix).map(|end| &rest[..end]),
+        }
+    });
+    Ok(Value::String(Arc::new(
+        found.unwrap_or_default().to_owned(),
+    )))
 }
 
 /// The names of the `attribute.X` and `attribute['X']` that `expr` reads.
@@ -622,6 +660,43 @@ mod tests {
             assert!(err.contains("is not a valid regex"), "{source}: {err}");
         }
         assert!(eval("assertion.ref.matches(1)", &token).is_err());
+    }
+
+    #[test]
+    fn extract_takes_the_text_between_prefix_and_suffix() {
+        let token = json!({"sub": "repo:octo-org/octo-repo:ref:refs/heads/feature/x"});
+        let text = |s: &str| Ok(Evaluated::String(s.into()));
+        for (source, want) in [
+            // GCP's documented branch mapping: up to the next `/`.
+            ("assertion.sub.extract('/heads/{branch}/')", text("feature")),
+            // No suffix: the rest of the string.
+            (
+                "assertion.sub.extract('/heads/{branch}')",
+                text("feature/x"),
+            ),
+            (
+                "assertion.sub.extract('repo:{repo}:')",
+                text("octo-org/octo-repo"),
+            ),
+            (
+                "assertion.sub.extract('{all}')",
+                text("repo:octo-org/octo-repo:ref:refs/heads/feature/x"),
+            ),
+            // Not found: the empty string, not an error.
+            ("assertion.sub.extract('/tags/{tag}')", text("")),
+            ("assertion.sub.extract('/heads/{b}:')", text("")),
+            ("'a:b:c'.extract(':{x}:')", text("b")),
+            ("'héllo wörld'.extract('é{x}ö')", text("llo w")),
+        ] {
+            assert_eq!(eval(source, &token), want, "{source}");
+        }
+        for source in [
+            "assertion.sub.extract('/heads/')",
+            "assertion.sub.extract('{x')",
+            "assertion.sub.extract(1)",
+        ] {
+            assert!(eval(source, &token).is_err(), "{source}");
+        }
     }
 
     #[test]
