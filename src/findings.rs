@@ -155,6 +155,7 @@ ids! {
         GcpAudienceMismatch => "gcp-audience-mismatch",
         GcpCelFailed => "gcp-cel-failed",
         GcpCelTimeout => "gcp-cel-timeout",
+        GcpClaimAbsent => "gcp-claim-absent",
         GcpConditionError => "gcp-condition-error",
         GcpConditionFailed => "gcp-condition-failed",
         GcpConditionPassed => "gcp-condition-passed",
@@ -166,7 +167,9 @@ ids! {
         GcpSubjectMapped => "gcp-subject-mapped",
         GcpSubjectNotMapped => "gcp-subject-not-mapped",
         GcpSubjectNotString => "gcp-subject-not-string",
+        GcpMappedAttributesTooLarge => "gcp-mapped-attributes-too-large",
         GcpMappedSubjectTooLong => "gcp-mapped-subject-too-long",
+        GcpSharedIssuerWithoutCondition => "gcp-shared-issuer-without-condition",
         GcpUnmappedAttribute => "gcp-unmapped-attribute",
     }
 }

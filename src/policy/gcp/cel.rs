@@ -55,6 +55,8 @@ const MAX_COMPREHENSION_NESTING: usize = 2;
 pub(super) struct Checked {
     pub(super) source: String,
     pub(super) attributes: BTreeSet<String>,
+    /// Whether it reads the token at all (`assertion`, `attribute` or `google`).
+    pub(super) reads_token: bool,
 }
 
 /// A CEL result as plain data.
@@ -73,12 +75,38 @@ pub(super) enum Evaluated {
     },
 }
 
+/// Why an expression failed on this token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct EvalError {
+    /// CEL's error, as the interpreter words it.
+    pub(super) message: String,
+    /// The key of CEL's `no such key` error: a claim (or attribute) the token does not have.
+    pub(super) missing_key: Option<String>,
+}
+
+impl std::fmt::Display for EvalError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl From<String> for EvalError {
+    fn from(message: String) -> Self {
+        EvalError {
+            message,
+            missing_key: None,
+        }
+    }
+}
+
 /// The results of one provider's mappings (in the order given) and condition.
 #[derive(Debug)]
 pub(super) struct Run {
-    pub(super) mappings: Vec<Result<Evaluated, String>>,
+    pub(super) mappings: Vec<Result<Evaluated, EvalError>>,
     /// `None` when there is no condition or a mapping failed, so the condition never ran.
-    pub(super) condition: Option<Result<Evaluated, String>>,
+    pub(super) condition: Option<Result<Evaluated, EvalError>>,
+    /// When the condition gave `false`: the clauses that made it false.
+    pub(super) clauses: Vec<super::explain::Clause>,
 }
 
 /// Why a run gave no results.
@@ -144,10 +172,11 @@ enum Refusal {
 pub(super) fn check(source: &str, location: &str) -> Result<Checked, PolicyError> {
     check_nesting(source, location)?;
     let refusal = match on_worker(|| parse_here(source)) {
-        Some(Ok(attributes)) => {
+        Some(Ok((attributes, reads_token))) => {
             return Ok(Checked {
                 source: source.to_owned(),
                 attributes,
+                reads_token,
             })
         }
         Some(Err(refusal)) => refusal,
@@ -170,8 +199,9 @@ pub(super) fn check(source: &str, location: &str) -> Result<Checked, PolicyError
     }
 }
 
-/// Parses on the current thread: the attributes read, or why the expression is refused.
-fn parse_here(source: &str) -> Result<BTreeSet<String>, Refusal> {
+/// Parses on the current thread: the attributes read and whether it reads the token at all, or
+/// why the expression is refused.
+fn parse_here(source: &str) -> Result<(BTreeSet<String>, bool), Refusal> {
     let program = Program::compile(source).map_err(|errors| {
         let first = errors.errors.first();
         Refusal::Syntax(
@@ -184,7 +214,11 @@ fn parse_here(source: &str) -> Result<BTreeSet<String>, Refusal> {
     }
     let mut names = BTreeSet::new();
     collect_attributes(program.expression(), &mut names);
-    Ok(names)
+    let references = program.references();
+    let reads_token = ["assertion", "attribute", "google"]
+        .iter()
+        .any(|name| references.has_variable(name));
+    Ok((names, reads_token))
 }
 
 fn check_nesting(source: &str, location: &str) -> Result<(), PolicyError> {
@@ -287,7 +321,7 @@ fn evaluate_all(
     let mut google = Vec::new();
     let mut results = Vec::new();
     for (target, source) in mappings {
-        let result = execute(source, &[("assertion", &assertion)]);
+        let result = execute(source, &[("assertion", &assertion)]).map(|(value, _)| value);
         if let Ok(value) = &result {
             if let Some(name) = target.strip_prefix("attribute.") {
                 attribute.push((name.to_owned(), value.clone()));
@@ -297,6 +331,7 @@ fn evaluate_all(
         }
         results.push(result.map(|v| plain(&v)));
     }
+    let mut clauses = Vec::new();
     let condition = condition
         .filter(|_| results.iter().all(Result::is_ok))
         .map(|source| {
@@ -307,29 +342,47 @@ fn evaluate_all(
                 ("attribute", &attribute),
                 ("google", &google),
             ];
-            execute(source, &variables).map(|v| plain(&v))
+            execute(source, &variables).map(|(value, ran)| {
+                if value == Value::Bool(false) {
+                    clauses = super::explain::false_clauses(ran.0.expression(), &ran.1);
+                }
+                plain(&value)
+            })
         });
     Run {
         mappings: results,
         condition,
+        clauses,
     }
 }
 
-fn execute(source: &str, variables: &[(&str, &Value)]) -> Result<Value, String> {
-    let program = Program::compile(source).map_err(|e| e.to_string())?;
+/// A compiled program and the context it ran in, for explaining its result.
+struct Ran(Program, Context<'static, 'static>);
+
+fn execute(source: &str, variables: &[(&str, &Value)]) -> Result<(Value, Ran), EvalError> {
+    let program = Program::compile(source).map_err(|e| EvalError::from(e.to_string()))?;
     let mut context = Context::default();
-    // Registered by hand because the crate's own `matches` pulls in the full `regex` stack.
+    // Registered by hand: ours has the pattern cache, the deadline and RE2's semantics.
     // Only the stdlib's overloads can conflict, and `matches` is not one of them here.
     context
         .add_function("matches", matches)
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| EvalError::from(e.to_string()))?;
     context
         .add_function("extract", extract)
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| EvalError::from(e.to_string()))?;
     for (name, value) in variables {
         context.add_variable_from_value(*name, (*value).clone());
     }
-    program.execute(&context).map_err(|e| e.to_string())
+    match program.execute(&context) {
+        Ok(value) => Ok((value, Ran(program, context))),
+        Err(error) => Err(EvalError {
+            message: error.to_string(),
+            missing_key: match error {
+                cel::ExecutionError::NoSuchKey(key) => Some(key.to_string()),
+                _ => None,
+            },
+        }),
+    }
 }
 
 /// Largest compiled pattern accepted by `matches`: far above any real condition, small enough
@@ -558,7 +611,8 @@ mod tests {
         run.mappings
             .into_iter()
             .next()
-            .unwrap_or(Err("no result".into()))
+            .unwrap_or(Err("no result".to_owned().into()))
+            .map_err(|e| e.message)
     }
 
     #[test]
