@@ -296,6 +296,23 @@ impl Provider {
     }
 }
 
+/// One expression over `assertion` (the claims), run as a mapping is: its CEL type name and
+/// value, or the error. For the differential test against cel-cpp.
+pub(super) fn evaluate_expression(
+    source: &str,
+    claims: &serde_json::Map<String, Value>,
+) -> Result<(String, String), String> {
+    cel::check(source, "expression").map_err(|e| e.to_string())?;
+    let run = cel::run(&[("attribute.x", source)], None, claims).map_err(|e| e.to_string())?;
+    match run.mappings.into_iter().next() {
+        Some(Ok(Evaluated::String(s))) => Ok(("string".into(), s)),
+        Some(Ok(Evaluated::Bool(b))) => Ok(("bool".into(), b.to_string())),
+        Some(Ok(Evaluated::Other { type_name, shown })) => Ok((type_name, shown)),
+        Some(Err(error)) => Err(error.message),
+        None => Err("no result".into()),
+    }
+}
+
 fn parse_mappings(top: &Fields<'_>) -> Result<Vec<Mapping>, PolicyError> {
     let Some(value) = top.map.get("attributeMapping") else {
         return Err(PolicyError::invalid(

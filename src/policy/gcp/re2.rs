@@ -13,7 +13,9 @@
 //! - RE2 has `\Q...\E` (literal text) and octal escapes (`\101`); the crate has neither.
 //!   Rewritten.
 //! - RE2 refuses what the crate accepts: the `x`, `u` and `R` flags, `\u` escapes, `\<`/`\>`
-//!   as word boundaries (RE2 reads them as `<` and `>`), repetition counts over 1000, `\C`.
+//!   as word boundaries (RE2 reads them as `<` and `>`), repetition counts over 1000, stacked
+//!   repetition operators (`a**`).
+//! - RE2's `\C` (any byte) becomes any code point: the same on ASCII text.
 //!
 //! Sources: RE2's syntax table (github.com/google/re2/wiki/Syntax) and its parser
 //! (`re2/parse.cc`: octal escapes, the 1000 repeat limit, literal `{`); checked against
@@ -141,6 +143,9 @@ fn escape(chars: &[char], at: usize, in_class: bool, out: &mut String) -> Result
         'w' | 'W' => class(WORD, c == 'W', out),
         's' | 'S' => class(SPACE, c == 'S', out),
         'b' | 'B' if !in_class => out.push_str(if c == 'b' { "(?-u:\\b)" } else { "(?-u:\\B)" }),
+        // RE2's `\C` is any byte; the crate matches text by code point, so it is any code
+        // point here (the same on ASCII text).
+        'C' if !in_class => out.push_str("(?s:.)"),
         'Q' if !in_class => {
             let end = find(chars, at + 1, &['\\', 'E']);
             let text: String = chars[at + 1..end.unwrap_or(chars.len())].iter().collect();
@@ -373,6 +378,7 @@ mod tests {
             ("(?i:A)b", "ab", true),
             ("^a*?b+?c??$", "abc", true),
             ("^a{1,2}?$", "a", true),
+            ("^\\C$", "a", true),
         ] {
             assert_eq!(re2_matches(pattern, text), Ok(want), "{pattern} on {text}");
         }
@@ -386,7 +392,6 @@ mod tests {
             "\\u0041",
             "a{1001}",
             "a{1,1001}",
-            "\\C",
             "\\1",
             "\\8",
             "\\e",
