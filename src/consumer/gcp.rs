@@ -11,7 +11,7 @@ pub(crate) const NAME: &str = "Google Cloud STS";
 pub(crate) const AUDIENCE_ERROR: &str = "The audience in JWT does not match the expected values.";
 
 /// The limit on the mapped `google.subject`, in bytes ("Cannot exceed 127 bytes":
-/// `attributeMapping` in https://cloud.google.com/iam/docs/reference/rest/v1/projects.locations.workloadIdentityPools.providers).
+/// `attributeMapping` in <https://cloud.google.com/iam/docs/reference/rest/v1/projects.locations.workloadIdentityPools.providers>).
 pub(crate) const SUBJECT_LIMIT: usize = 127;
 /// The limit on all mapped attributes together, in bytes ("the total size of all mapped
 /// attributes must not exceed 8KB", the same page). Whether GCP counts the attribute names

@@ -666,7 +666,7 @@ fn cel_literal(value: &str) -> String {
 /// GCP refuses to create a provider for GitHub's shared issuer without a condition that
 /// reads a claim; older ones keep working. Sources: "Configure Workload Identity Federation
 /// with deployment pipelines", GitHub Actions: "you must specify an attribute condition"
-/// (https://cloud.google.com/iam/docs/workload-identity-federation-with-deployment-pipelines),
+/// (<https://cloud.google.com/iam/docs/workload-identity-federation-with-deployment-pipelines>),
 /// and the facts file. GCP's wording of the refusal is not documented.
 fn shared_issuer_warning(has_condition: bool) -> Reason {
     let what = if has_condition {

@@ -140,6 +140,17 @@ struct Budget {
     regexes: HashMap<String, Result<Arc<regex::Regex>, String>>,
     /// How many patterns were compiled (tests count them).
     compiled: usize,
+    /// Whether time was up when the mappings and condition had run, before a false condition
+    /// was explained: the explanation never turns a result into a timeout.
+    timed_out_before_explaining: Option<bool>,
+}
+
+/// Whether the run's time is up (and `matches` saw it).
+fn out_of_time() -> bool {
+    BUDGET.with(|b| {
+        let b = b.borrow();
+        b.expired || b.deadline.is_some_and(|d| Instant::now() > d)
+    })
 }
 
 thread_local! {
@@ -304,7 +315,9 @@ fn run_here(
         }
     });
     let run = evaluate_all(mappings, condition, claims);
-    let expired = BUDGET.with(|b| b.borrow().expired) || Instant::now() > deadline;
+    let expired = BUDGET
+        .with(|b| b.borrow().timed_out_before_explaining)
+        .unwrap_or_else(out_of_time);
     if expired {
         return Err(Failure::TimedOut);
     }
@@ -343,8 +356,14 @@ fn evaluate_all(
                 ("google", &google),
             ];
             execute(source, &variables).map(|(value, ran)| {
-                if value == Value::Bool(false) {
+                let late = out_of_time();
+                BUDGET.with(|b| b.borrow_mut().timed_out_before_explaining = Some(late));
+                if value == Value::Bool(false) && !late {
                     clauses = super::explain::false_clauses(ran.0.expression(), &ran.1);
+                    // Out of time while explaining: the result stands, unexplained.
+                    if out_of_time() {
+                        clauses.clear();
+                    }
                 }
                 plain(&value)
             })
@@ -433,7 +452,7 @@ fn matches(
 /// suffix around `{name}`, e.g. `'repo:o/r:ref:refs/heads/main'.extract('/heads/{branch}')` is
 /// `main`; the empty string when the prefix, or a non-empty suffix after it, is not found; an
 /// empty suffix takes the rest of the string. Source: "Attribute mappings", `extract`
-/// (https://cloud.google.com/iam/docs/workload-identity-federation#mapping). The page gives
+/// (<https://cloud.google.com/iam/docs/workload-identity-federation#mapping>). The page gives
 /// examples, not edge cases: the first occurrence of the prefix, then of the suffix after it,
 /// is this project's reading, and a template without `{...}` is refused here.
 fn extract(
@@ -916,6 +935,21 @@ mod tests {
         assert_eq!(result.unwrap_err(), Failure::TimedOut);
         // A hang guard, not a speed test: the caller waits at most the limit and the grace.
         assert!(started.elapsed() < Duration::from_secs(30));
+    }
+
+    #[test]
+    fn explaining_a_false_condition_never_turns_it_into_a_timeout() {
+        let claims = json!({"sub": "repo:octo-org/octo-repo:ref:refs/heads/main"});
+        let claims = claims.as_object().cloned().unwrap_or_default();
+        // `false &&` makes the condition false at once; explaining it evaluates the other
+        // operand, which compiles a new pattern per element and runs out of time.
+        let list = (0..40).map(|i| i.to_string()).collect::<Vec<_>>().join(",");
+        let source = format!(
+            "false && [{list}].all(i, [{list}].all(j, assertion.sub.matches('^(x|y){{1,200}}' + string(i) + '-' + string(j)) || true))"
+        );
+        let run = run_within(&[], Some(&source), &claims, Duration::from_millis(300)).unwrap();
+        assert_eq!(run.condition, Some(Ok(Evaluated::Bool(false))));
+        assert!(run.clauses.is_empty(), "{:?}", run.clauses);
     }
 
     #[test]
