@@ -25,5 +25,8 @@ cargo run --locked --quiet --example receiver
 step "cargo doc (warnings are errors)"
 RUSTDOCFLAGS="${RUSTDOCFLAGS:-} -D warnings" cargo doc --locked --no-deps
 
+step "GCP CEL differential: our evaluator against Google's cel-cpp (cel-expr-python)"
+bash scripts/cel-differential.sh
+
 step "linters: action.yml schema, workflows, Dockerfile, shell scripts"
 bash scripts/lint-tools.sh

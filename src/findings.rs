@@ -179,6 +179,7 @@ ids! {
         GcpAudienceMismatch => "gcp-audience-mismatch",
         GcpCelFailed => "gcp-cel-failed",
         GcpCelTimeout => "gcp-cel-timeout",
+        GcpClaimAbsent => "gcp-claim-absent",
         GcpConditionError => "gcp-condition-error",
         GcpConditionFailed => "gcp-condition-failed",
         GcpConditionPassed => "gcp-condition-passed",
@@ -190,7 +191,9 @@ ids! {
         GcpSubjectMapped => "gcp-subject-mapped",
         GcpSubjectNotMapped => "gcp-subject-not-mapped",
         GcpSubjectNotString => "gcp-subject-not-string",
+        GcpMappedAttributesTooLarge => "gcp-mapped-attributes-too-large",
         GcpMappedSubjectTooLong => "gcp-mapped-subject-too-long",
+        GcpSharedIssuerWithoutCondition => "gcp-shared-issuer-without-condition",
         GcpUnmappedAttribute => "gcp-unmapped-attribute",
         VaultRoleTypeJwt => "vault-role-type-jwt",
         VaultRoleTypeOidc => "vault-role-type-oidc",
@@ -238,7 +241,10 @@ impl PolicyReasonId {
             | PolicyReasonId::VaultAudienceMatched
             | PolicyReasonId::VaultUserClaimFound
             | PolicyReasonId::VaultClaimMatched => true,
-            PolicyReasonId::AwsCaseOnlyMismatch
+            PolicyReasonId::GcpClaimAbsent
+            | PolicyReasonId::GcpMappedAttributesTooLarge
+            | PolicyReasonId::GcpSharedIssuerWithoutCondition
+            | PolicyReasonId::AwsCaseOnlyMismatch
             | PolicyReasonId::AwsClaimKeyUnsure
             | PolicyReasonId::AwsClaimNotPassed
             | PolicyReasonId::AwsPolicyVariableUnknown

@@ -517,7 +517,7 @@ mod tests {
         // The mapping that fails and the `google.subject` it leaves unmapped are one cause at
         // one place: one finding, telling both.
         assert_eq!(errors.len(), 1, "{found:#?}");
-        assert_eq!(errors[0].id.as_str(), "gcp-mapping-error");
+        assert_eq!(errors[0].id.as_str(), "gcp-claim-absent");
         assert!(
             errors[0].message.contains("google.subject is not mapped"),
             "{}",

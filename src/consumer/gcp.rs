@@ -10,8 +10,15 @@ pub(crate) const NAME: &str = "Google Cloud STS";
 /// What Google Cloud STS answers for a wrong audience, as users search for it.
 pub(crate) const AUDIENCE_ERROR: &str = "The audience in JWT does not match the expected values.";
 
-/// The limit on the mapped `google.subject`, in bytes.
+/// The limit on the mapped `google.subject`, in bytes ("Cannot exceed 127 bytes":
+/// `attributeMapping` in <https://cloud.google.com/iam/docs/reference/rest/v1/projects.locations.workloadIdentityPools.providers>).
 pub(crate) const SUBJECT_LIMIT: usize = 127;
+/// The limit on all mapped attributes together, in bytes ("the total size of all mapped
+/// attributes must not exceed 8KB", the same page). Whether GCP counts the attribute names
+/// too, and 8 KB as 8,192 or 8,000, the page does not say: the values are counted, 8,192.
+pub(crate) const MAX_MAPPED_BYTES: usize = 8 * 1024;
+/// GitHub's shared issuer (github.com), for which GCP requires an attribute condition.
+pub(crate) const SHARED_ISSUER: &str = "https://token.actions.githubusercontent.com";
 /// The limit on `attributeCondition`, in characters.
 pub(crate) const MAX_CONDITION: usize = 4096;
 /// The limit on one attribute mapping expression, in characters.
@@ -21,11 +28,17 @@ pub(crate) const MAX_CUSTOM_ATTRIBUTES: usize = 50;
 /// The limit on a custom attribute's name, in characters.
 pub(crate) const MAX_ATTRIBUTE_NAME: usize = 100;
 
+/// Whether a mapped `google.subject` is within [`SUBJECT_LIMIT`]: the one rule the token check
+/// and the provider evaluator share.
+pub(crate) fn subject_fits(subject: &str) -> bool {
+    subject.len() <= SUBJECT_LIMIT
+}
+
 /// The `gcp-subject-too-long` finding when `sub` is over [`SUBJECT_LIMIT`]: the check guesses
 /// the usual `google.subject=assertion.sub`. An error when the token goes to GCP, else a
 /// warning.
 pub(crate) fn subject_length(sub: &str, for_gcp: bool) -> Option<Finding> {
-    if sub.len() <= SUBJECT_LIMIT {
+    if subject_fits(sub) {
         return None;
     }
     Some(Finding::new(
@@ -118,6 +131,26 @@ fn shell_double_quote(text: &str) -> String {
 /// `environment:` have no such claim, so it is guarded.
 const MAPPING_ATTRIBUTES: &str = "attribute.repository=assertion.repository,attribute.repository_owner=assertion.repository_owner,attribute.ref=assertion.ref,attribute.environment=has(assertion.environment) ? assertion.environment : ''";
 
+/// What the snippet maps `google.subject` to: `assertion.sub` when it fits in
+/// [`SUBJECT_LIMIT`] (customized templates and long names can make it longer), else the
+/// repository's id with the ref, else the id alone (GCP's advice for long subjects: map a
+/// shorter value; the condition still pins the repository and ref).
+fn subject_mapping(claims: &Claims) -> &'static str {
+    let id = claims.str("repository_id");
+    let shorter = [
+        ("assertion.sub", claims.str("sub").map(str::to_owned)),
+        (
+            "assertion.repository_id + ':' + assertion.ref",
+            id.zip(claims.str("ref")).map(|(id, r)| format!("{id}:{r}")),
+        ),
+        ("assertion.repository_id", id.map(str::to_owned)),
+    ];
+    shorter
+        .into_iter()
+        .find(|(_, value)| value.as_deref().is_some_and(subject_fits))
+        .map_or("assertion.sub", |(mapping, _)| mapping)
+}
+
 /// The provider's attribute mapping and a condition pinning this token's repository and
 /// environment (or ref), as `gcloud iam workload-identity-pools providers create-oidc` flags.
 pub(crate) fn snippet(claims: &Claims) -> String {
@@ -135,9 +168,13 @@ pub(crate) fn snippet(claims: &Claims) -> String {
             }
         }
     }
-    let mapping = format!("google.subject=assertion.sub,{MAPPING_ATTRIBUTES}");
+    let mapping = format!(
+        "google.subject={},{MAPPING_ATTRIBUTES}",
+        subject_mapping(claims)
+    );
     format!(
-        "--attribute-mapping=\"{mapping}\"\n--attribute-condition=\"{}\"",
+        "--attribute-mapping=\"{}\"\n--attribute-condition=\"{}\"",
+        shell_double_quote(&mapping),
         shell_double_quote(&conditions.join(" && "))
     )
 }
@@ -151,49 +188,119 @@ mod tests {
         Claims(v.as_object().cloned().unwrap_or_default())
     }
 
-    /// The project's own GCP snippet, made into a provider, is accepted by the project's own
-    /// GCP evaluator: for a branch token (no `environment` claim) and for an environment one.
+    /// A GitHub token of the given subject form; `extra` overrides or removes (null) claims.
+    fn github_token(sub: &str, extra: serde_json::Value) -> Claims {
+        let mut token = json!({
+            "iss": "https://token.actions.githubusercontent.com",
+            "aud": "https://iam.googleapis.com/projects/1/locations/global/workloadIdentityPools/p/providers/g",
+            "sub": sub,
+            "repository": "octo-org/octo-repo",
+            "repository_owner": "octo-org",
+            "repository_id": "74",
+            "repository_owner_id": "65",
+            "ref": "refs/heads/main",
+            "ref_type": "branch",
+            "event_name": "push",
+        });
+        for (key, value) in extra.as_object().cloned().unwrap_or_default() {
+            match value {
+                serde_json::Value::Null => token.as_object_mut().unwrap().remove(&key),
+                value => token.as_object_mut().unwrap().insert(key, value),
+            };
+        }
+        claims(token)
+    }
+
+    /// The provider a user gets from pasting the snippet into `gcloud ... create-oidc`.
+    fn provider_from(text: &str) -> crate::policy::Policy {
+        let flag = |name: &str| {
+            let quoted = text
+                .lines()
+                .find_map(|l| l.strip_prefix(&format!("--{name}=\"")))
+                .and_then(|v| v.strip_suffix('"'))
+                .unwrap();
+            shell_double_quoted(quoted)
+        };
+        // gcloud splits the mapping at the commas between `key=value` pairs.
+        let mapping: serde_json::Map<String, serde_json::Value> = flag("attribute-mapping")
+            .split(',')
+            .map(|pair| {
+                let (k, v) = pair.split_once('=').unwrap();
+                (k.to_owned(), json!(v))
+            })
+            .collect();
+        let provider = json!({
+            "name": "projects/1/locations/global/workloadIdentityPools/p/providers/g",
+            "attributeMapping": mapping,
+            "attributeCondition": flag("attribute-condition"),
+            "oidc": {"issuerUri": "https://token.actions.githubusercontent.com"},
+            "state": "ACTIVE"
+        });
+        crate::policy::parse(&provider.to_string(), None).unwrap()
+    }
+
+    /// Round trip: for each subject form GitHub issues, the project's own GCP snippet, made
+    /// into a provider, is accepted by the project's own GCP evaluator for the token it was
+    /// built from, with no warning, and refused for a token of another repository.
     #[test]
     fn own_snippet_is_accepted_by_own_evaluator() {
-        for extra in [json!({}), json!({"environment": "prod"})] {
-            let mut token = json!({
-                "iss": "https://token.actions.githubusercontent.com",
-                "aud": "https://iam.googleapis.com/projects/1/locations/global/workloadIdentityPools/p/providers/g",
-                "sub": "repo:o/r:ref:refs/heads/main",
-                "repository": "o/r",
-                "repository_owner": "o",
-                "ref": "refs/heads/main",
-            });
-            token
-                .as_object_mut()
-                .unwrap()
-                .extend(extra.as_object().unwrap().clone());
-            let claims = claims(token);
-            let text = snippet(&claims);
-            let flag = |name: &str| {
-                text.lines()
-                    .find_map(|l| l.strip_prefix(&format!("--{name}=\"")))
-                    .and_then(|v| v.strip_suffix('"'))
-                    .unwrap()
-                    .to_owned()
-            };
-            let mapping: serde_json::Map<String, serde_json::Value> = flag("attribute-mapping")
-                .split(',')
-                .map(|pair| {
-                    let (k, v) = pair.split_once('=').unwrap();
-                    (k.to_owned(), json!(v))
-                })
-                .collect();
-            let provider = json!({
-                "name": "projects/1/locations/global/workloadIdentityPools/p/providers/g",
-                "attributeMapping": mapping,
-                "attributeCondition": flag("attribute-condition"),
-                "oidc": {"issuerUri": "https://token.actions.githubusercontent.com"},
-                "state": "ACTIVE"
-            });
-            let provider = crate::policy::parse(&provider.to_string(), None).unwrap();
-            let report = crate::policy::evaluate(&provider, &claims);
-            assert!(report.allowed, "{text}\n{:?}", report.reasons);
+        let long_env = "e".repeat(100);
+        let tokens = [
+            ("branch", github_token("repo:octo-org/octo-repo:ref:refs/heads/main", json!({}))),
+            (
+                "tag",
+                github_token(
+                    "repo:octo-org/octo-repo:ref:refs/tags/v1.2.3",
+                    json!({"ref": "refs/tags/v1.2.3", "ref_type": "tag"}),
+                ),
+            ),
+            (
+                "environment",
+                github_token("repo:octo-org/octo-repo:environment:prod", json!({"environment": "prod"})),
+            ),
+            (
+                "pull_request",
+                github_token(
+                    "repo:octo-org/octo-repo:pull_request",
+                    json!({"ref": "refs/pull/7/merge", "event_name": "pull_request"}),
+                ),
+            ),
+            (
+                "custom subject",
+                github_token(
+                    "repo:octo-org/octo-repo:context:prod:job_workflow_ref:octo-org/octo-repo/.github/workflows/deploy.yml@refs/heads/main",
+                    json!({"environment": "prod", "job_workflow_ref": "octo-org/octo-repo/.github/workflows/deploy.yml@refs/heads/main"}),
+                ),
+            ),
+            (
+                "immutable subject",
+                github_token("repo:octo-org@65/octo-repo@74:ref:refs/heads/main", json!({})),
+            ),
+            (
+                "subject over 127 bytes",
+                github_token(
+                    &format!("repo:octo-org/octo-repo:environment:{long_env}"),
+                    json!({"environment": long_env}),
+                ),
+            ),
+            (
+                "hostile ref",
+                github_token(
+                    "repo:octo-org/octo-repo:ref:refs/heads/a$(id)`x`'\"",
+                    json!({"ref": "refs/heads/a$(id)`x`'\""}),
+                ),
+            ),
+        ];
+        for (form, token) in tokens {
+            let text = snippet(&token);
+            let provider = provider_from(&text);
+            let report = provider.evaluate(&token);
+            assert!(report.allowed, "{form}: {text}\n{:#?}", report.reasons);
+            assert!(report.warnings.is_empty(), "{form}: {:#?}", report.warnings);
+            let mut other = token.0.clone();
+            other.insert("repository".into(), json!("octo-org/other"));
+            let report = provider.evaluate(&Claims(other));
+            assert!(!report.allowed, "{form}: another repository passes {text}");
         }
     }
 

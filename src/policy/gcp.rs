@@ -3,13 +3,17 @@
 //! attribute mapping and attribute condition, evaluated with a real CEL interpreter.
 
 mod cel;
+mod explain;
+mod re2;
 
-use self::cel::{Checked, Evaluated, Run};
+use self::cel::{Checked, EvalError, Evaluated, Run};
+use self::explain::Clause;
 use super::document::Fields;
 use super::{list, PolicyError, PolicyReasonId, PolicyReport, Reason};
 use crate::claims::Claims;
 use crate::consumer::gcp::{
-    MAX_ATTRIBUTE_NAME, MAX_CONDITION, MAX_CUSTOM_ATTRIBUTES, MAX_MAPPING, SUBJECT_LIMIT,
+    subject_fits, MAX_ATTRIBUTE_NAME, MAX_CONDITION, MAX_CUSTOM_ATTRIBUTES, MAX_MAPPED_BYTES,
+    MAX_MAPPING, SHARED_ISSUER, SUBJECT_LIMIT,
 };
 use serde_json::Value;
 
@@ -69,6 +73,7 @@ impl Provider {
             self.check_issuer(claims, report),
             self.check_audience(claims, report),
         ];
+        report.warnings.extend(self.condition_warning());
         let unmapped = self.unmapped_attributes();
         if !unmapped.is_empty() {
             report.reasons.push(unmapped_reason(&unmapped));
@@ -86,7 +91,7 @@ impl Provider {
             .map(|m| (m.target.as_str(), m.expression.source.as_str()))
             .collect();
         let mapped = match cel::run(&sources, condition, &claims.0) {
-            Ok(run) => self.report_run(&run, report),
+            Ok(run) => self.report_run(&run, claims, report),
             Err(cel::Failure::TimedOut) => {
                 report
                     .reasons
@@ -106,24 +111,37 @@ impl Provider {
     }
 
     /// Reports the mapping and condition results; true when both let the token through.
-    fn report_run(&self, run: &Run, report: &mut PolicyReport) -> bool {
+    fn report_run(&self, run: &Run, claims: &Claims, report: &mut PolicyReport) -> bool {
         let mut ok = true;
         let mut subject = None;
+        let mut mapped_bytes = 0;
         for (mapping, result) in self.mappings.iter().zip(&run.mappings) {
             match result {
-                Ok(value) if mapping.target == "google.subject" => subject = Some(value),
-                Ok(_) => {}
+                Ok(value) => {
+                    mapped_bytes += size(value);
+                    if mapping.target == "google.subject" {
+                        subject = Some(value);
+                    }
+                }
                 Err(error) => {
                     ok = false;
-                    report.reasons.push(mapping_error(mapping, error));
+                    let location = format!("attributeMapping.{}", mapping.target);
+                    report.reasons.push(
+                        absent_claim(&location, &mapping.expression.source, error, claims, true)
+                            .unwrap_or_else(|| mapping_error(mapping, error)),
+                    );
                 }
             }
         }
         ok &= check_subject(subject, report);
+        if mapped_bytes > MAX_MAPPED_BYTES {
+            ok = false;
+            report.reasons.push(too_large_reason(mapped_bytes));
+        }
         match (&self.condition, &run.condition) {
-            (None, _) => report.warnings.push(no_condition_warning()),
+            (None, _) => {}
             (Some(condition), Some(result)) => {
-                let reason = condition_reason(condition, result);
+                let reason = condition_reason(condition, result, &run.clauses, claims);
                 ok &= reason.id == PolicyReasonId::GcpConditionPassed;
                 report.reasons.push(reason);
             }
@@ -131,6 +149,19 @@ impl Provider {
             (Some(_), None) => ok = false,
         }
         ok
+    }
+
+    /// The warning for a provider with no condition, or one that reads no claim: for GitHub's
+    /// shared issuer GCP no longer creates such a provider, for other issuers it is allowed.
+    fn condition_warning(&self) -> Option<Reason> {
+        let reads_token = self.condition.as_ref().is_some_and(|c| c.reads_token);
+        if reads_token {
+            return None;
+        }
+        if self.issuer_uri.trim_end_matches('/') == SHARED_ISSUER {
+            return Some(shared_issuer_warning(self.condition.is_some()));
+        }
+        self.condition.is_none().then(no_condition_warning)
     }
 
     fn unmapped_attributes(&self) -> Vec<String> {
@@ -218,9 +249,18 @@ impl Provider {
             ),
         );
         reason = match (expected.first(), self.name.is_some()) {
+            // google-github-actions/auth requests the provider's resource URL unless its
+            // `audience` input is set (its action.yml, `audience`: "The value for the audience
+            // (aud) parameter in GitHub's generated OIDC token. This value defaults to the value
+            // of workload_identity_provider"; `sigstore` was the default only before v0.3.1).
+            (Some(first), _) if self.allowed_audiences.is_empty() => reason.with_hint(format!(
+                "request the token with audience `{first}` (google-github-actions/auth \
+                 requests the provider's resource URL when its `audience` input is not set), \
+                 or add the token's audience to allowedAudiences"
+            )),
             (Some(first), _) => reason.with_hint(format!(
-                "request the token with audience `{first}` (google-github-actions/auth does \
-                 this by default), or add the token's audience to allowedAudiences"
+                "request the token with audience `{first}` (with google-github-actions/auth, \
+                 its `audience` input), or add the token's audience to allowedAudiences"
             )),
             (None, false) => reason.with_hint(
                 "include the provider's `name` (projects/NUMBER/locations/global/\
@@ -253,6 +293,23 @@ impl Provider {
                 ]
             })
             .collect()
+    }
+}
+
+/// One expression over `assertion` (the claims), run as a mapping is: its CEL type name and
+/// value, or the error. For the differential test against cel-cpp.
+pub(super) fn evaluate_expression(
+    source: &str,
+    claims: &serde_json::Map<String, Value>,
+) -> Result<(String, String), String> {
+    cel::check(source, "expression").map_err(|e| e.to_string())?;
+    let run = cel::run(&[("attribute.x", source)], None, claims).map_err(|e| e.to_string())?;
+    match run.mappings.into_iter().next() {
+        Some(Ok(Evaluated::String(s))) => Ok(("string".into(), s)),
+        Some(Ok(Evaluated::Bool(b))) => Ok(("bool".into(), b.to_string())),
+        Some(Ok(Evaluated::Other { type_name, shown })) => Ok((type_name, shown)),
+        Some(Err(error)) => Err(error.message),
+        None => Err("no result".into()),
     }
 }
 
@@ -344,7 +401,7 @@ fn check_subject(subject: Option<&Evaluated>, report: &mut PolicyReport) -> bool
             "google.subject is not mapped (or its expression failed); GCP needs it".to_owned(),
             "map `google.subject` to `assertion.sub`",
         ),
-        Some(Evaluated::String(s)) if s.len() > SUBJECT_LIMIT => (
+        Some(Evaluated::String(s)) if !subject_fits(s) => (
             PolicyReasonId::GcpMappedSubjectTooLong,
             format!(
                 "The size of mapped attribute google.subject exceeds the {SUBJECT_LIMIT} bytes \
@@ -386,7 +443,7 @@ fn describe(value: &Evaluated) -> String {
     }
 }
 
-fn mapping_error(mapping: &Mapping, error: &str) -> Reason {
+fn mapping_error(mapping: &Mapping, error: &EvalError) -> Reason {
     Reason::new(
         PolicyReasonId::GcpMappingError,
         format!("attributeMapping.{}", mapping.target),
@@ -395,9 +452,73 @@ fn mapping_error(mapping: &Mapping, error: &str) -> Reason {
             mapping.expression.source
         ),
     )
+    .with_hint("evaluate the mapping against the token's claims; GCP refuses the token when any mapping fails")
+}
+
+/// What a mapped value counts towards [`MAX_MAPPED_BYTES`]: a string's bytes, else its
+/// display form's (a list of groups as `[a, b]`, close to but not exactly GCP's count).
+fn size(value: &Evaluated) -> usize {
+    match value {
+        Evaluated::String(s) => s.len(),
+        Evaluated::Bool(b) => b.to_string().len(),
+        Evaluated::Other { shown, .. } => shown.len(),
+    }
+}
+
+fn too_large_reason(bytes: usize) -> Reason {
+    Reason::new(
+        PolicyReasonId::GcpMappedAttributesTooLarge,
+        "attributeMapping",
+        format!(
+            "the mapped attributes take {bytes} bytes together; GCP refuses the token when all \
+             mapped attributes together exceed 8 KB ({MAX_MAPPED_BYTES} bytes counted here, \
+             values only: GCP's documentation does not say how it counts)"
+        ),
+    )
     .with_hint(
-        "a claim the mapping reads may be absent from this token (e.g. `environment` for a job \
-         without one); guard it with `has(assertion.NAME) ? ... : ...`",
+        "map fewer or shorter claims (e.g. `assertion.sub.extract('/heads/{branch}')` instead \
+         of a whole claim)",
+    )
+}
+
+/// The `gcp-claim-absent` reason when `error` is CEL's `no such key` for a claim this token
+/// lacks: GCP refuses the token, and the guard is `has()`.
+fn absent_claim(
+    location: &str,
+    source: &str,
+    error: &EvalError,
+    claims: &Claims,
+    mapping: bool,
+) -> Option<Reason> {
+    let key = error.missing_key.as_deref()?;
+    if claims.0.contains_key(key) {
+        return None;
+    }
+    let claim = format!("assertion.{key}");
+    let guard = format!("has({claim}) ? {claim} : ''");
+    // GitHub sets `environment` only for a job that declares one (facts: the subject forms).
+    let why = match key {
+        "environment" => " (GitHub sets it only for a job that declares `environment:`)",
+        _ => "",
+    };
+    let mut hint = if mapping {
+        format!("guard it: `{guard}`")
+    } else {
+        format!("guard it: `has({claim}) && ...`, or compare `({guard})`")
+    };
+    if key == "environment" {
+        hint.push_str("; or, if this job deploys to an environment, declare `environment:` on it");
+    }
+    Some(
+        Reason::new(
+            PolicyReasonId::GcpClaimAbsent,
+            location,
+            format!(
+                "`{source}` reads `{claim}`, which this token does not have{why}: CEL's \
+                 `no such key` error, and GCP refuses the token"
+            ),
+        )
+        .with_hint(hint),
     )
 }
 
@@ -442,7 +563,12 @@ fn timeout_reason(has_condition: bool) -> Reason {
     ))
 }
 
-fn condition_reason(condition: &Checked, result: &Result<Evaluated, String>) -> Reason {
+fn condition_reason(
+    condition: &Checked,
+    result: &Result<Evaluated, EvalError>,
+    clauses: &[Clause],
+    claims: &Claims,
+) -> Reason {
     let location = "attributeCondition";
     let source = &condition.source;
     match result {
@@ -451,33 +577,117 @@ fn condition_reason(condition: &Checked, result: &Result<Evaluated, String>) -> 
             location,
             format!("`{source}` is true for this token"),
         ),
-        Ok(Evaluated::Bool(false)) => Reason::new(
-            PolicyReasonId::GcpConditionFailed,
-            location,
-            format!(
+        Ok(Evaluated::Bool(false)) => {
+            let mut message = format!(
                 "The given credential is rejected by the attribute condition. `{source}` is \
                  false for this token"
-            ),
-        )
-        .with_hint(
-            "compare each claim the condition reads with the token's claims; values are \
-             case-sensitive",
-        ),
+            );
+            let localised: Vec<String> = clauses
+                .iter()
+                .map(describe_clause)
+                .filter(|text| !text.is_empty())
+                .collect();
+            if !localised.is_empty() {
+                message.push_str(": ");
+                message.push_str(&localised.join("; "));
+            }
+            let case_only: Vec<&(String, String)> = clauses
+                .iter()
+                .filter_map(|c| c.case_only.as_ref())
+                .collect();
+            let hint = match case_only.first() {
+                Some((literal, value)) if case_only.len() == clauses.len() => format!(
+                    "write `{}`, as the token has it, instead of `{}`: GitHub treats owner and \
+                     repository names case-insensitively, GCP compares exactly",
+                    cel_literal(value),
+                    cel_literal(literal)
+                ),
+                _ => "compare each claim the condition reads with the token's claims; values \
+                      are case-sensitive"
+                    .to_owned(),
+            };
+            Reason::new(PolicyReasonId::GcpConditionFailed, location, message).with_hint(hint)
+        }
         Ok(other) => Reason::new(
             PolicyReasonId::GcpConditionFailed,
             location,
             format!("`{source}` gives {}, not a boolean", describe(other)),
         ),
-        Err(error) => Reason::new(
-            PolicyReasonId::GcpConditionError,
-            location,
-            format!("`{source}` fails on this token: {error}"),
-        )
-        .with_hint(
-            "a claim the condition reads may be absent from this token; guard it with \
-             `has(assertion.NAME)`",
-        ),
+        Err(error) => absent_claim(location, source, error, claims, false).unwrap_or_else(|| {
+            Reason::new(
+                PolicyReasonId::GcpConditionError,
+                location,
+                format!("`{source}` fails on this token: {error}"),
+            )
+            .with_hint("GCP refuses the token when the condition fails to evaluate")
+        }),
     }
+}
+
+/// One clause in words: `false: `a == 'X'`, a is `x` (differs only in case)`; the values
+/// alone when the clause is the whole condition.
+fn describe_clause(clause: &Clause) -> String {
+    let mut text = if clause.whole {
+        String::new()
+    } else {
+        format!("{}: `{}`", clause.gave, clause.text)
+    };
+    let values: Vec<String> = clause
+        .values
+        .iter()
+        .map(|(path, value)| match value {
+            Some(value) => format!("{path} is {value}"),
+            None => format!("{path} is absent"),
+        })
+        .collect();
+    if !values.is_empty() {
+        if !text.is_empty() {
+            text.push_str(", ");
+        }
+        text.push_str(&values.join(", "));
+    }
+    if let Some((literal, value)) = &clause.case_only {
+        if !text.is_empty() {
+            text.push(' ');
+        }
+        text.push_str(&format!(
+            "(`{value}` and {} differ only in case)",
+            cel_literal(literal)
+        ));
+    }
+    text
+}
+
+/// A string as a CEL literal, for hints.
+fn cel_literal(value: &str) -> String {
+    format!("'{}'", value.replace('\\', "\\\\").replace('\'', "\\'"))
+}
+
+/// GCP refuses to create a provider for GitHub's shared issuer without a condition that
+/// reads a claim; older ones keep working. Sources: "Configure Workload Identity Federation
+/// with deployment pipelines", GitHub Actions: "you must specify an attribute condition"
+/// (<https://cloud.google.com/iam/docs/workload-identity-federation-with-deployment-pipelines>),
+/// and the facts file. GCP's wording of the refusal is not documented.
+fn shared_issuer_warning(has_condition: bool) -> Reason {
+    let what = if has_condition {
+        "an attribute condition that reads no claim"
+    } else {
+        "no attribute condition"
+    };
+    Reason::new(
+        PolicyReasonId::GcpSharedIssuerWithoutCondition,
+        "attributeCondition",
+        format!(
+            "the provider trusts GitHub's shared issuer `{SHARED_ISSUER}` with {what}, so a \
+             token from any repository on GitHub.com passes it; GCP has refused to create such \
+             a provider since 2023 (a condition that references a claim is required), and one \
+             created before keeps working"
+        ),
+    )
+    .with_hint(
+        "add a condition on your organisation, e.g. `assertion.repository_owner_id == 'ID'` \
+         (the owner's numeric id survives a rename) or `assertion.repository_owner == 'ORG'`",
+    )
 }
 
 fn no_condition_warning() -> Reason {
@@ -530,6 +740,12 @@ mod tests {
         provider
     }
 
+    /// The provider with one more mapping.
+    fn mapped(mut provider: Value, target: &str, expression: &str) -> Value {
+        provider["attributeMapping"][target] = json!(expression);
+        provider
+    }
+
     fn run(provider: &Value, overrides: Value) -> PolicyReport {
         let policy = parse(&provider.to_string(), None).unwrap();
         assert_eq!(policy.format(), PolicyFormat::Gcp);
@@ -552,14 +768,22 @@ mod tests {
             ("branch condition", documented("assertion.ref.startsWith('refs/heads/') && assertion.repository_owner == 'octo-org'"), json!({}), true, "gcp-condition-passed", "attributeCondition"),
             ("repository list", documented("assertion.repository in ['octo-org/a', 'octo-org/b']"), json!({}), false, "gcp-condition-failed", "attributeCondition"),
             ("regex", documented("assertion.ref.matches('^refs/(heads/main|tags/v.*)$')"), json!({}), true, "gcp-condition-passed", "attributeCondition"),
-            ("missing claim in condition", documented("assertion.environment == 'prod'"), json!({"environment": null}), false, "gcp-condition-error", "attributeCondition"),
+            ("missing claim in condition", documented("assertion.environment == 'prod'"), json!({"environment": null}), false, "gcp-claim-absent", "attributeCondition"),
+            ("guarded claim in condition", documented("has(assertion.environment) && assertion.environment == 'prod'"), json!({"environment": null}), false, "gcp-condition-failed", "attributeCondition"),
+            ("other condition error", documented("assertion.repository_owner + 1 == 'x'"), json!({}), false, "gcp-condition-error", "attributeCondition"),
+            ("extract in a mapping", mapped(documented("attribute.branch == 'main'"), "attribute.branch", "assertion.sub.extract('/heads/{branch}')"), json!({"sub": "repo:octo-org/octo-repo:ref:refs/heads/main"}), true, "gcp-condition-passed", "attributeCondition"),
+            ("extract not found", mapped(documented("attribute.branch == 'main'"), "attribute.branch", "assertion.sub.extract('/heads/{branch}')"), json!({"sub": "repo:octo-org/octo-repo:environment:prod"}), false, "gcp-condition-failed", "attributeCondition"),
+            ("unicode class", documented("assertion.repository_owner.matches('^\\\\p{Ll}+-org$')"), json!({}), true, "gcp-condition-passed", "attributeCondition"),
+            ("unicode case folding", documented("assertion.repository_owner.matches('(?i)^ÖCTO-ORG$')"), json!({"repository_owner": "öcto-org"}), true, "gcp-condition-passed", "attributeCondition"),
             ("non-boolean condition", documented("assertion.repository"), json!({}), false, "gcp-condition-failed", "attributeCondition"),
             ("unmapped attribute", documented("attribute.environment == 'prod'"), json!({}), false, "gcp-unmapped-attribute", "attributeCondition"),
             ("subject mapped", documented(owner), json!({}), true, "gcp-subject-mapped", "attributeMapping.google.subject"),
             ("subject over 127 bytes", documented(owner), json!({"sub": long_sub}), false, "gcp-mapped-subject-too-long", "attributeMapping.google.subject"),
             ("subject concatenation", with(documented(owner), "/attributeMapping/google.subject", json!("assertion.repository + '@' + assertion.ref")), json!({}), true, "gcp-subject-mapped", "attributeMapping.google.subject"),
             ("subject not a string", with(documented(owner), "/attributeMapping/google.subject", json!("assertion.aud == 'x'")), json!({}), false, "gcp-subject-not-string", "attributeMapping.google.subject"),
-            ("mapping reads a missing claim", with(documented(owner), "/attributeMapping/attribute.actor", json!("assertion.environment")), json!({"environment": null}), false, "gcp-mapping-error", "attributeMapping.attribute.actor"),
+            ("mapping reads a missing claim", with(documented(owner), "/attributeMapping/attribute.actor", json!("assertion.environment")), json!({"environment": null}), false, "gcp-claim-absent", "attributeMapping.attribute.actor"),
+            ("guarded mapping", with(documented(owner), "/attributeMapping/attribute.actor", json!("has(assertion.environment) ? assertion.environment : ''")), json!({"environment": null}), true, "gcp-condition-passed", "attributeCondition"),
+            ("other mapping error", with(documented(owner), "/attributeMapping/attribute.actor", json!("assertion.sub + 1")), json!({}), false, "gcp-mapping-error", "attributeMapping.attribute.actor"),
             ("subject not mapped", with(documented(owner), "/attributeMapping", json!({"attribute.x": "assertion.sub"})), json!({}), false, "gcp-subject-not-mapped", "attributeMapping.google.subject"),
             ("default audience", documented(owner), json!({}), true, "gcp-audience-matched", "oidc.allowedAudiences"),
             ("default audience without scheme", documented(owner), json!({"aud": format!("//iam.googleapis.com/{NAME}")}), true, "gcp-audience-matched", "oidc.allowedAudiences"),
@@ -681,6 +905,40 @@ mod tests {
             .map(|m| m.remove("attributeCondition"));
         let report = run(&no_condition, json!({}));
         assert!(report.allowed);
+        assert_eq!(report.warnings.len(), 1, "{report:#?}");
+        assert_eq!(
+            report.warnings[0].id.as_str(),
+            "gcp-shared-issuer-without-condition"
+        );
+        assert!(report.warnings[0]
+            .message
+            .contains("with no attribute condition, so a token from any repository on GitHub.com passes it; GCP has refused to create such a provider since 2023"));
+        assert!(report.warnings[0]
+            .message
+            .ends_with("and one created before keeps working"));
+        // A condition that reads no claim is no restriction either.
+        let report = run(&documented("true || false"), json!({}));
+        assert_eq!(report.warnings.len(), 1, "{report:#?}");
+        assert!(report.warnings[0]
+            .message
+            .contains("with an attribute condition that reads no claim"));
+        // One that reads a claim, or a mapped attribute, is what GCP asks for.
+        for condition in [
+            "assertion.repository_owner == 'octo-org'",
+            "attribute.repository != ''",
+        ] {
+            assert!(
+                run(&documented(condition), json!({})).warnings.is_empty(),
+                "{condition}"
+            );
+        }
+        // Another issuer (GHES) may have no condition: the older, milder warning.
+        let ghes = "https://ghes.example/_services/token";
+        let report = run(
+            &with(no_condition, "/oidc/issuerUri", json!(ghes)),
+            json!({"iss": ghes}),
+        );
+        assert_eq!(report.warnings.len(), 1, "{report:#?}");
         assert_eq!(report.warnings[0].id.as_str(), "gcp-no-attribute-condition");
         let mut disabled = documented("true");
         disabled
@@ -689,6 +947,124 @@ mod tests {
         let report = run(&disabled, json!({}));
         assert!(!report.allowed);
         assert_eq!(report.reasons[0].id.as_str(), "gcp-provider-disabled");
+    }
+
+    #[test]
+    fn all_mapped_attributes_together_at_most_8_kb() {
+        let big = "x".repeat(2700);
+        let mut provider = documented("assertion.repository_owner == 'octo-org'");
+        for (n, allowed) in [(3, true), (4, false)] {
+            for i in 0..n {
+                provider["attributeMapping"][format!("attribute.big{i}")] = json!("assertion.big");
+            }
+            // 40 bytes of google.subject, 7 + 18 + 8 of the others, n * 2700 of `big`.
+            let report = run(&provider, json!({"big": big}));
+            assert_eq!(report.allowed, allowed, "{n}: {report:#?}");
+            let too_large = report
+                .reasons
+                .iter()
+                .find(|r| r.id.as_str() == "gcp-mapped-attributes-too-large");
+            assert_eq!(too_large.is_some(), !allowed, "{n}");
+            if let Some(reason) = too_large {
+                assert_eq!(reason.location, "attributeMapping");
+                assert!(
+                    reason
+                        .message
+                        .starts_with("the mapped attributes take 10873 bytes together"),
+                    "{}",
+                    reason.message
+                );
+            }
+        }
+    }
+
+    /// The condition's message for this token.
+    fn refusal(condition: &str, overrides: Value) -> (String, String) {
+        let report = run(&documented(condition), overrides);
+        let reason = report
+            .reasons
+            .iter()
+            .find(|r| r.id.as_str() == "gcp-condition-failed")
+            .unwrap_or_else(|| panic!("{condition}: {report:#?}"));
+        let head = format!(
+            "The given credential is rejected by the attribute condition. `{condition}` is false for this token: "
+        );
+        let message = reason
+            .message
+            .strip_prefix(&head)
+            .unwrap_or_else(|| panic!("{}", reason.message));
+        (message.to_owned(), reason.hint.clone().unwrap_or_default())
+    }
+
+    #[test]
+    fn a_refused_condition_names_the_false_clauses_beside_the_values() {
+        let (message, hint) = refusal(
+            "assertion.repository_owner == 'Octo-Org' && assertion.ref.startsWith('refs/heads/')",
+            json!({}),
+        );
+        assert_eq!(
+            message,
+            "false: `assertion.repository_owner == 'Octo-Org'`, assertion.repository_owner is `octo-org` (`octo-org` and 'Octo-Org' differ only in case)"
+        );
+        assert_eq!(hint, "write `'octo-org'`, as the token has it, instead of `'Octo-Org'`: GitHub treats owner and repository names case-insensitively, GCP compares exactly");
+
+        let (message, _) = refusal(
+            "assertion.repository_owner == 'octo-org'",
+            json!({"repository_owner": "fork-org"}),
+        );
+        assert_eq!(message, "assertion.repository_owner is `fork-org`");
+        let cases = [
+            // Every operand of a false `||`.
+            (
+                "assertion.ref == 'refs/tags/v1' || assertion.repository in ['octo-org/a', 'Octo-Org/Octo-Repo']",
+                "false: `assertion.ref == 'refs/tags/v1'`, assertion.ref is `refs/heads/main`; false: `assertion.repository in ['octo-org/a', 'Octo-Org/Octo-Repo']`, assertion.repository is `octo-org/octo-repo` (`octo-org/octo-repo` and 'Octo-Org/Octo-Repo' differ only in case)",
+            ),
+            // Only the false operands of `&&`, through nesting.
+            (
+                "assertion.repository_owner == 'octo-org' && (assertion.ref == 'refs/heads/prod' || attribute.actor.endsWith('-bot'))",
+                "false: `assertion.ref == 'refs/heads/prod'`, assertion.ref is `refs/heads/main`; false: `attribute.actor.endsWith('-bot')`, attribute.actor is `octocat`",
+            ),
+            // `!` flips what is looked for.
+            (
+                "!(assertion.repository_owner == 'octo-org')",
+                "true: `assertion.repository_owner == 'octo-org'`, assertion.repository_owner is `octo-org`",
+            ),
+            // A ternary with a constant branch: the selector decided.
+            (
+                "has(assertion.environment) ? assertion.environment == 'prod' : false",
+                "false: `has(assertion.environment)`, assertion.environment is absent",
+            ),
+            (
+                "has(assertion.environment) ? assertion.environment == 'Prod' : false",
+                "false: `assertion.environment == 'Prod'`, assertion.environment is `prod` (`prod` and 'Prod' differ only in case)",
+            ),
+            // A ternary: the branch it took.
+            (
+                "assertion.ref.startsWith('refs/heads/') ? assertion.ref == 'refs/heads/prod' : assertion.ref_type == 'tag'",
+                "false: `assertion.ref == 'refs/heads/prod'`, assertion.ref is `refs/heads/main`",
+            ),
+            // Index access, lists and functions.
+            (
+                "assertion['repository_owner'].matches('^evil') || size(assertion.repository) > 20",
+                "false: `assertion['repository_owner'].matches('^evil')`, assertion['repository_owner'] is `octo-org`; false: `size(assertion.repository) > 20`, assertion.repository is `octo-org/octo-repo`",
+            ),
+        ];
+        for (condition, want) in cases {
+            let overrides = if condition
+                .starts_with("has(assertion.environment) ? assertion.environment == 'prod'")
+            {
+                json!({"environment": null})
+            } else {
+                json!({})
+            };
+            let (message, hint) = refusal(condition, overrides);
+            assert_eq!(message, want, "{condition}");
+            assert_eq!(
+                hint.contains("write `"),
+                want.contains("only in case") && !want.contains("; "),
+                "{condition}: {hint}"
+            );
+        }
     }
 
     #[test]

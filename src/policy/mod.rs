@@ -328,6 +328,18 @@ impl PolicyReport {
     }
 }
 
+/// Evaluates one GCP CEL expression over `assertion` (the claims) as an attribute mapping is
+/// evaluated: the CEL type name and the value (strings raw), or the error. Not an API: the
+/// differential test against Google's cel-cpp uses it (`examples/cel_eval.rs`,
+/// `scripts/cel-differential.sh`).
+#[doc(hidden)]
+pub fn evaluate_gcp_expression(
+    source: &str,
+    claims: &serde_json::Map<String, Value>,
+) -> Result<(String, String), String> {
+    gcp::evaluate_expression(source, claims)
+}
+
 /// Guesses the format from the document's keys. Works on unparseable text too, so that
 /// [`parse`] can then point at the syntax error.
 pub fn detect_format(text: &str) -> Option<PolicyFormat> {

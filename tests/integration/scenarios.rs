@@ -627,6 +627,21 @@ fn vault_role(fields: Value) -> String {
     serde_json::to_string_pretty(&response).unwrap()
 }
 
+/// The example GCP provider with another attribute condition (`None`: without one).
+fn gcp_provider(condition: Option<&str>) -> (&'static str, String) {
+    let (file, text) = example_policy("gcp-provider.json");
+    let mut provider: Value = serde_json::from_str(&text).expect("example provider");
+    match condition {
+        Some(condition) => provider["attributeCondition"] = Value::from(condition),
+        None => {
+            provider
+                .as_object_mut()
+                .map(|p| p.remove("attributeCondition"));
+        }
+    }
+    (file, provider.to_string())
+}
+
 fn readings() -> Vec<Reading> {
     let prod = env_job("prod");
     let pull_request = Job {
@@ -930,6 +945,27 @@ fn readings() -> Vec<Reading> {
             title: "Vault: the role is of type oidc (role with oidc role_type is not allowed)",
             inputs: inputs(&[("provider", "vault"), ("trust-policy", "vault-role.json")]),
             policies: vec![("vault-role.json", vault_role(json!({"role_type": "oidc", "allowed_redirect_uris": ["https://vault.example.com/ui/vault/auth/oidc/oidc/callback"]})))],
+            ..Reading::default()
+        },
+        Reading {
+            name: "read_gcp_condition_case_only",
+            title: "GCP: a literal in the condition differs from the claim only in case",
+            inputs: inputs(&[("audience", GCP_POLICY_AUD), ("trust-policy", "gcp-provider.json")]),
+            policies: vec![gcp_provider(Some("assertion.repository_owner == 'Octo-Org' && assertion.ref.startsWith('refs/heads/')"))],
+            ..Reading::default()
+        },
+        Reading {
+            name: "read_gcp_condition_absent_claim",
+            title: "GCP: the condition reads `environment`, which a job without one does not have (no such key)",
+            inputs: inputs(&[("audience", GCP_POLICY_AUD), ("trust-policy", "gcp-provider.json")]),
+            policies: vec![gcp_provider(Some("assertion.repository_owner == 'octo-org' && assertion.environment == 'prod'"))],
+            ..Reading::default()
+        },
+        Reading {
+            name: "read_gcp_shared_issuer_no_condition",
+            title: "GCP: a provider for GitHub's shared issuer without a condition (GCP no longer creates these)",
+            inputs: inputs(&[("audience", GCP_POLICY_AUD), ("trust-policy", "gcp-provider.json")]),
+            policies: vec![gcp_provider(None)],
             ..Reading::default()
         },
         Reading {
@@ -1337,6 +1373,9 @@ reading_tests!(
     read_vault_glob_passes,
     read_vault_user_claim_missing,
     read_vault_oidc_role,
+    read_gcp_condition_case_only,
+    read_gcp_condition_absent_claim,
+    read_gcp_shared_issuer_no_condition,
     read_nothing_checked,
     read_prediction_for_deploy_job,
     read_fail_on_mismatch_false,

@@ -55,6 +55,8 @@ const MAX_COMPREHENSION_NESTING: usize = 2;
 pub(super) struct Checked {
     pub(super) source: String,
     pub(super) attributes: BTreeSet<String>,
+    /// Whether it reads the token at all (`assertion`, `attribute` or `google`).
+    pub(super) reads_token: bool,
 }
 
 /// A CEL result as plain data.
@@ -73,12 +75,38 @@ pub(super) enum Evaluated {
     },
 }
 
+/// Why an expression failed on this token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct EvalError {
+    /// CEL's error, as the interpreter words it.
+    pub(super) message: String,
+    /// The key of CEL's `no such key` error: a claim (or attribute) the token does not have.
+    pub(super) missing_key: Option<String>,
+}
+
+impl std::fmt::Display for EvalError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl From<String> for EvalError {
+    fn from(message: String) -> Self {
+        EvalError {
+            message,
+            missing_key: None,
+        }
+    }
+}
+
 /// The results of one provider's mappings (in the order given) and condition.
 #[derive(Debug)]
 pub(super) struct Run {
-    pub(super) mappings: Vec<Result<Evaluated, String>>,
+    pub(super) mappings: Vec<Result<Evaluated, EvalError>>,
     /// `None` when there is no condition or a mapping failed, so the condition never ran.
-    pub(super) condition: Option<Result<Evaluated, String>>,
+    pub(super) condition: Option<Result<Evaluated, EvalError>>,
+    /// When the condition gave `false`: the clauses that made it false.
+    pub(super) clauses: Vec<super::explain::Clause>,
 }
 
 /// Why a run gave no results.
@@ -109,9 +137,20 @@ struct Budget {
     deadline: Option<Instant>,
     /// Set once `matches` saw the deadline pass.
     expired: bool,
-    regexes: HashMap<String, Result<Arc<regex_lite::Regex>, String>>,
+    regexes: HashMap<String, Result<Arc<regex::Regex>, String>>,
     /// How many patterns were compiled (tests count them).
     compiled: usize,
+    /// Whether time was up when the mappings and condition had run, before a false condition
+    /// was explained: the explanation never turns a result into a timeout.
+    timed_out_before_explaining: Option<bool>,
+}
+
+/// Whether the run's time is up (and `matches` saw it).
+fn out_of_time() -> bool {
+    BUDGET.with(|b| {
+        let b = b.borrow();
+        b.expired || b.deadline.is_some_and(|d| Instant::now() > d)
+    })
 }
 
 thread_local! {
@@ -144,10 +183,11 @@ enum Refusal {
 pub(super) fn check(source: &str, location: &str) -> Result<Checked, PolicyError> {
     check_nesting(source, location)?;
     let refusal = match on_worker(|| parse_here(source)) {
-        Some(Ok(attributes)) => {
+        Some(Ok((attributes, reads_token))) => {
             return Ok(Checked {
                 source: source.to_owned(),
                 attributes,
+                reads_token,
             })
         }
         Some(Err(refusal)) => refusal,
@@ -170,8 +210,9 @@ pub(super) fn check(source: &str, location: &str) -> Result<Checked, PolicyError
     }
 }
 
-/// Parses on the current thread: the attributes read, or why the expression is refused.
-fn parse_here(source: &str) -> Result<BTreeSet<String>, Refusal> {
+/// Parses on the current thread: the attributes read and whether it reads the token at all, or
+/// why the expression is refused.
+fn parse_here(source: &str) -> Result<(BTreeSet<String>, bool), Refusal> {
     let program = Program::compile(source).map_err(|errors| {
         let first = errors.errors.first();
         Refusal::Syntax(
@@ -184,7 +225,11 @@ fn parse_here(source: &str) -> Result<BTreeSet<String>, Refusal> {
     }
     let mut names = BTreeSet::new();
     collect_attributes(program.expression(), &mut names);
-    Ok(names)
+    let references = program.references();
+    let reads_token = ["assertion", "attribute", "google"]
+        .iter()
+        .any(|name| references.has_variable(name));
+    Ok((names, reads_token))
 }
 
 fn check_nesting(source: &str, location: &str) -> Result<(), PolicyError> {
@@ -270,7 +315,9 @@ fn run_here(
         }
     });
     let run = evaluate_all(mappings, condition, claims);
-    let expired = BUDGET.with(|b| b.borrow().expired) || Instant::now() > deadline;
+    let expired = BUDGET
+        .with(|b| b.borrow().timed_out_before_explaining)
+        .unwrap_or_else(out_of_time);
     if expired {
         return Err(Failure::TimedOut);
     }
@@ -287,7 +334,7 @@ fn evaluate_all(
     let mut google = Vec::new();
     let mut results = Vec::new();
     for (target, source) in mappings {
-        let result = execute(source, &[("assertion", &assertion)]);
+        let result = execute(source, &[("assertion", &assertion)]).map(|(value, _)| value);
         if let Ok(value) = &result {
             if let Some(name) = target.strip_prefix("attribute.") {
                 attribute.push((name.to_owned(), value.clone()));
@@ -297,6 +344,7 @@ fn evaluate_all(
         }
         results.push(result.map(|v| plain(&v)));
     }
+    let mut clauses = Vec::new();
     let condition = condition
         .filter(|_| results.iter().all(Result::is_ok))
         .map(|source| {
@@ -307,26 +355,53 @@ fn evaluate_all(
                 ("attribute", &attribute),
                 ("google", &google),
             ];
-            execute(source, &variables).map(|v| plain(&v))
+            execute(source, &variables).map(|(value, ran)| {
+                let late = out_of_time();
+                BUDGET.with(|b| b.borrow_mut().timed_out_before_explaining = Some(late));
+                if value == Value::Bool(false) && !late {
+                    clauses = super::explain::false_clauses(ran.0.expression(), &ran.1);
+                    // Out of time while explaining: the result stands, unexplained.
+                    if out_of_time() {
+                        clauses.clear();
+                    }
+                }
+                plain(&value)
+            })
         });
     Run {
         mappings: results,
         condition,
+        clauses,
     }
 }
 
-fn execute(source: &str, variables: &[(&str, &Value)]) -> Result<Value, String> {
-    let program = Program::compile(source).map_err(|e| e.to_string())?;
+/// A compiled program and the context it ran in, for explaining its result.
+struct Ran(Program, Context<'static, 'static>);
+
+fn execute(source: &str, variables: &[(&str, &Value)]) -> Result<(Value, Ran), EvalError> {
+    let program = Program::compile(source).map_err(|e| EvalError::from(e.to_string()))?;
     let mut context = Context::default();
-    // Registered by hand because the crate's own `matches` pulls in the full `regex` stack.
+    // Registered by hand: ours has the pattern cache, the deadline and RE2's semantics.
     // Only the stdlib's overloads can conflict, and `matches` is not one of them here.
     context
         .add_function("matches", matches)
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| EvalError::from(e.to_string()))?;
+    context
+        .add_function("extract", extract)
+        .map_err(|e| EvalError::from(e.to_string()))?;
     for (name, value) in variables {
         context.add_variable_from_value(*name, (*value).clone());
     }
-    program.execute(&context).map_err(|e| e.to_string())
+    match program.execute(&context) {
+        Ok(value) => Ok((value, Ran(program, context))),
+        Err(error) => Err(EvalError {
+            message: error.to_string(),
+            missing_key: match error {
+                cel::ExecutionError::NoSuchKey(key) => Some(key.to_string()),
+                _ => None,
+            },
+        }),
+    }
 }
 
 /// Largest compiled pattern accepted by `matches`: far above any real condition, small enough
@@ -334,10 +409,10 @@ fn execute(source: &str, variables: &[(&str, &Value)]) -> Result<Value, String> 
 const REGEX_SIZE_LIMIT: usize = 1 << 20;
 
 /// CEL's `string.matches(regex)`, also callable as `matches(string, regex)`: true when the
-/// pattern matches anywhere in the string, as in RE2 (GCP's engine). The `regex-lite` engine
-/// keeps RE2's syntax except Unicode classes (`\p{L}`, and `\w`, `\d` are ASCII-only), which
-/// are refused with the parser's message. It replaces the cel crate's own `matches`, which
-/// brings in the full `regex` stack: about 5 s of CPU in a cold build and 1.4 MB of binary.
+/// pattern matches anywhere in the string, as in RE2 (GCP's engine; `RE2::PartialMatch` in
+/// cel-cpp). The pattern is RE2 syntax, rewritten for the `regex` crate with RE2's meaning
+/// ([`super::re2`]). It replaces the cel crate's own `matches`, which would compile the pattern
+/// on every call, with no deadline and the crate's Unicode `\d`, `\w`, `\s`.
 fn matches(
     cel::extractors::This(this): cel::extractors::This<Arc<String>>,
     pattern: Arc<String>,
@@ -354,10 +429,14 @@ fn matches(
             }
             // Compiling is what made a `.matches()` in a comprehension slow: once per pattern.
             budget.compiled += 1;
-            let compiled = regex_lite::RegexBuilder::new(&pattern)
-                .size_limit(REGEX_SIZE_LIMIT)
-                .nest_limit(MAX_NESTING as u32)
-                .build()
+            let compiled = super::re2::translate(&pattern)
+                .and_then(|translated| {
+                    regex::RegexBuilder::new(&translated)
+                        .size_limit(REGEX_SIZE_LIMIT)
+                        .nest_limit(MAX_NESTING as u32)
+                        .build()
+                        .map_err(|e| e.to_string())
+                })
                 .map(Arc::new)
                 .map_err(|e| format!("'{pattern}' is not a valid regex: {e}"));
             if budget.regexes.len() < REGEX_CACHE_ENTRIES {
@@ -367,6 +446,41 @@ fn matches(
         })
         .map_err(|message| cel::ExecutionError::function_error("matches", message))?;
     Ok(compiled.is_match(&this))
+}
+
+/// GCP's CEL extension `string.extract(template)`: the text between the template's prefix and
+/// suffix around `{name}`, e.g. `'repo:o/r:ref:refs/heads/main'.extract('/heads/{branch}')` is
+/// `main`; the empty string when the prefix, or a non-empty suffix after it, is not found; an
+/// empty suffix takes the rest of the string. Source: "Attribute mappings", `extract`
+/// (<https://cloud.google.com/iam/docs/workload-identity-federation#mapping>). The page gives
+/// examples, not edge cases: the first occurrence of the prefix, then of the suffix after it,
+/// is this project's reading, and a template without `{...}` is refused here.
+fn extract(
+    cel::extractors::This(this): cel::extractors::This<Arc<String>>,
+    template: Arc<String>,
+) -> Result<Value, cel::ExecutionError> {
+    let refused = || {
+        cel::ExecutionError::function_error(
+            "extract",
+            format!("the template '{template}' has no {{name}} placeholder"),
+        )
+    };
+    let open = template.find('{').ok_or_else(refused)?;
+    let close = template[open..]
+        .find('}')
+        .map(|c| open + c)
+        .ok_or_else(refused)?;
+    let (prefix, suffix) = (&template[..open], &template[close + 1..]);
+    let found = this.find(prefix).and_then(|start| {
+        let rest = &this[start + prefix.len()..];
+        match suffix {
+            "" => Some(rest),
+            suffix => rest.find(suffix).map(|end| &rest[..end]),
+        }
+    });
+    Ok(Value::String(Arc::new(
+        found.unwrap_or_default().to_owned(),
+    )))
 }
 
 /// The names of the `attribute.X` and `attribute['X']` that `expr` reads.
@@ -516,7 +630,8 @@ mod tests {
         run.mappings
             .into_iter()
             .next()
-            .unwrap_or(Err("no result".into()))
+            .unwrap_or(Err("no result".to_owned().into()))
+            .map_err(|e| e.message)
     }
 
     #[test]
@@ -603,17 +718,58 @@ mod tests {
             ("matches(assertion.ref, '^refs/heads/ma.n$')", &yes),
             ("assertion.repository.matches('(?i)^OCTO-ORG/')", &yes),
             ("assertion.repository.matches('^octo-org/(web|api)$')", &no),
+            // RE2's Unicode classes, and its ASCII `\\w`.
+            ("assertion.ref.matches('^\\\\p{L}+/')", &yes),
+            ("'Größe'.matches('^\\\\w+$')", &no),
+            ("'GRÖSSE'.matches('(?i)^gröSSe$')", &yes),
         ] {
             assert_eq!(eval(source, &token).as_ref(), Ok(want), "{source}");
         }
         for source in [
-            "assertion.ref.matches('\\\\p{L}')",
-            "assertion.ref.matches('a{1000000}')",
+            "assertion.ref.matches('\\\\p{Alphabetic}')",
+            "assertion.ref.matches('a{1001}')",
         ] {
             let err = eval(source, &token).expect_err(source);
             assert!(err.contains("is not a valid regex"), "{source}: {err}");
         }
         assert!(eval("assertion.ref.matches(1)", &token).is_err());
+    }
+
+    #[test]
+    fn extract_takes_the_text_between_prefix_and_suffix() {
+        let token = json!({"sub": "repo:octo-org/octo-repo:ref:refs/heads/feature/x"});
+        let text = |s: &str| Ok(Evaluated::String(s.into()));
+        for (source, want) in [
+            // GCP's documented branch mapping: up to the next `/`.
+            ("assertion.sub.extract('/heads/{branch}/')", text("feature")),
+            // No suffix: the rest of the string.
+            (
+                "assertion.sub.extract('/heads/{branch}')",
+                text("feature/x"),
+            ),
+            (
+                "assertion.sub.extract('repo:{repo}:')",
+                text("octo-org/octo-repo"),
+            ),
+            (
+                "assertion.sub.extract('{all}')",
+                text("repo:octo-org/octo-repo:ref:refs/heads/feature/x"),
+            ),
+            // Not found: the empty string, not an error.
+            ("assertion.sub.extract('/tags/{tag}')", text("")),
+            ("assertion.sub.extract('/heads/{b}:')", text("")),
+            ("'a:b:c'.extract(':{x}:')", text("b")),
+            ("'héllo wörld'.extract('é{x}ö')", text("llo w")),
+        ] {
+            assert_eq!(eval(source, &token), want, "{source}");
+        }
+        for source in [
+            "assertion.sub.extract('/heads/')",
+            "assertion.sub.extract('{x')",
+            "assertion.sub.extract(1)",
+        ] {
+            assert!(eval(source, &token).is_err(), "{source}");
+        }
     }
 
     #[test]
@@ -779,6 +935,21 @@ mod tests {
         assert_eq!(result.unwrap_err(), Failure::TimedOut);
         // A hang guard, not a speed test: the caller waits at most the limit and the grace.
         assert!(started.elapsed() < Duration::from_secs(30));
+    }
+
+    #[test]
+    fn explaining_a_false_condition_never_turns_it_into_a_timeout() {
+        let claims = json!({"sub": "repo:octo-org/octo-repo:ref:refs/heads/main"});
+        let claims = claims.as_object().cloned().unwrap_or_default();
+        // `false &&` makes the condition false at once; explaining it evaluates the other
+        // operand, which compiles a new pattern per element and runs out of time.
+        let list = (0..40).map(|i| i.to_string()).collect::<Vec<_>>().join(",");
+        let source = format!(
+            "false && [{list}].all(i, [{list}].all(j, assertion.sub.matches('^(x|y){{1,200}}' + string(i) + '-' + string(j)) || true))"
+        );
+        let run = run_within(&[], Some(&source), &claims, Duration::from_millis(300)).unwrap();
+        assert_eq!(run.condition, Some(Ok(Evaluated::Bool(false))));
+        assert!(run.clauses.is_empty(), "{:?}", run.clauses);
     }
 
     #[test]
