@@ -211,14 +211,15 @@ async fn fetch(
 ) -> Result<Secret, Error> {
     if config.debug {
         let url = request::request_url(&request.url, request.audience.as_deref())?;
-        // Scheme, host and path only: the query is the api-version and the audience, shown
-        // on its own; the bearer token travels in a header and is never shown.
+        // Scheme, host, port and path only: the query is the api-version and the audience,
+        // shown on its own; the bearer token travels in a header and is never shown.
         commands::debug(
             out,
             &format!(
-                "requesting the OIDC token from {}://{}{} (audience: {}; deadline {:.1} s, at most {} attempt(s) of at most {:.1} s each)",
+                "requesting the OIDC token from {}://{}{}{} (audience: {}; deadline {:.1} s, at most {} attempt(s) of at most {:.1} s each)",
                 url.scheme(),
                 url.host_str().unwrap_or_default(),
+                url.port().map(|p| format!(":{p}")).unwrap_or_default(),
                 url.path(),
                 request.audience.as_deref().unwrap_or("GitHub's default"),
                 request.policy.deadline.as_secs_f64(),

@@ -289,6 +289,12 @@ async fn secrets_stay_masked_on_every_failure_path_with_debug_on() {
         let outputs =
             runner::parse_outputs(&std::fs::read_to_string(&output_path).unwrap_or_default())
                 .expect("strict parse");
+        // The request's debug line names host, port and path, never the query.
+        let uri = provider.server.uri();
+        assert!(
+            stdout.contains(&format!("::debug::requesting the OIDC token from {uri}/")),
+            "{name}: {stdout}"
+        );
         // The request token: first line, its mask, and nowhere else.
         let lines: Vec<&str> = stdout.lines().collect();
         assert_eq!(lines[0], format!("::add-mask::{REQUEST_TOKEN}"), "{name}");
