@@ -8,10 +8,16 @@
 # ~/.cache/oidc-preflight/cel-venv) on first use; it needs Python >= 3.11 and PyPI.
 #
 # Usage: bash scripts/cel-differential.sh [CASES] [SEED]   (defaults 2000 and 13)
+#        bash scripts/cel-differential.sh --install   (only make sure the venv is there)
 # Exit status: 0 when every difference is explained, 1 otherwise, 2 on setup errors.
 set -euo pipefail
 
 readonly CEL_PACKAGE="cel-expr-python==0.1.3"
+install_only=false
+if [[ "${1:-}" == "--install" ]]; then
+  install_only=true
+  shift
+fi
 cases="${1:-2000}"
 seed="${2:-13}"
 venv="${CEL_VENV:-${HOME}/.cache/oidc-preflight/cel-venv}"
@@ -43,6 +49,10 @@ if ! "${venv}/bin/python" -c 'import cel_expr_python' 2>/dev/null; then
     || setup_failed "could not install ${CEL_PACKAGE} from PyPI (no network, or no wheel for this platform)"
   "${venv}/bin/python" -c 'import cel_expr_python' 2>/dev/null \
     || setup_failed "${CEL_PACKAGE} installed but does not import"
+fi
+
+if [[ "${install_only}" == true ]]; then
+  exit 0
 fi
 
 cargo build --locked --quiet --example cel_eval

