@@ -185,6 +185,9 @@ struct JsonReport<'a> {
     documents: Vec<JsonDocument<'a>>,
     jobs: Vec<JsonJob<'a>>,
     matrix: Vec<JsonRow<'a>>,
+    /// Set when the matrix was left out to keep the step output within GitHub's limit.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    matrix_rows_left_out: Option<usize>,
     findings: &'a [Located],
 }
 
@@ -240,6 +243,25 @@ struct JsonReason<'a> {
 /// The report as one JSON object (keys documented in the README, "Audit"), indented or on
 /// one line.
 pub fn to_json(report: &Report, pretty: bool) -> String {
+    to_json_with(report, pretty, true)
+}
+
+/// GitHub refuses a step output over 1 MB; the `audit` output stays well inside it.
+pub const OUTPUT_LIMIT: usize = 512 * 1024;
+
+/// The `audit` step output: the whole report on one line, or, past [`OUTPUT_LIMIT`] (a large
+/// repository: 50 workflows by 20 documents make megabytes of matrix), the report without the
+/// matrix and with the number of rows left out. The job summary and the log keep the matrix;
+/// `oidc-preflight audit --format json` gives it whole.
+pub fn to_output(report: &Report) -> String {
+    let full = to_json_with(report, false, true);
+    if full.len() <= OUTPUT_LIMIT {
+        return full;
+    }
+    to_json_with(report, false, false)
+}
+
+fn to_json_with(report: &Report, pretty: bool, with_matrix: bool) -> String {
     let json = JsonReport {
         version: JSON_VERSION,
         repository: &report.repository,
@@ -283,9 +305,11 @@ pub fn to_json(report: &Report, pretty: bool) -> String {
                 granted_by: &j.job.granted_by,
             })
             .collect(),
+        matrix_rows_left_out: (!with_matrix).then_some(report.rows.len()),
         matrix: report
             .rows
             .iter()
+            .filter(|_| with_matrix)
             .map(|r| JsonRow {
                 job: r.job,
                 trigger: &r.run.event,

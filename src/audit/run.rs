@@ -200,7 +200,7 @@ pub fn run_action_audit<O: Write, E: Write>(
             );
         }
     }
-    let json = render::to_json(&report, false);
+    let json = render::to_output(&report);
     let result = match &config.output_path {
         Some(path) => std::fs::OpenOptions::new()
             .append(true)

@@ -397,3 +397,32 @@ fn a_branch_name_cannot_inject_commands_or_markup() {
     let summary = String::from_utf8(summary).unwrap();
     assert!(!summary.contains("<img"), "{summary}");
 }
+
+#[test]
+fn the_step_output_stays_within_githubs_limit_and_says_what_it_left_out() {
+    // A small repository: the whole matrix fits.
+    let report = audit_set("monorepo");
+    let small: serde_json::Value = serde_json::from_str(&render::to_output(&report)).unwrap();
+    assert!(small["matrix"].as_array().is_some_and(|m| !m.is_empty()));
+    assert!(small.get("matrix_rows_left_out").is_none());
+    // The same report as many times over as it takes to pass the limit: the matrix goes,
+    // its row count stays, and the findings are all there.
+    let mut big = audit_set("monorepo");
+    let rows = big.rows.clone();
+    while render::to_json(&big, false).len() <= render::OUTPUT_LIMIT {
+        big.rows.extend(rows.iter().cloned());
+    }
+    let output = render::to_output(&big);
+    assert!(
+        output.len() <= render::OUTPUT_LIMIT,
+        "{} bytes",
+        output.len()
+    );
+    let value: serde_json::Value = serde_json::from_str(&output).unwrap();
+    assert_eq!(value["matrix"], serde_json::json!([]));
+    assert_eq!(value["matrix_rows_left_out"], big.rows.len());
+    assert_eq!(
+        value["findings"].as_array().map(Vec::len),
+        Some(big.findings.len())
+    );
+}
