@@ -597,6 +597,34 @@ fn inputs(pairs: &[(&'static str, &str)]) -> Vec<(&'static str, String)> {
     pairs.iter().map(|(k, v)| (*k, v.to_string())).collect()
 }
 
+/// An AWS role trust policy for GitHub's provider with one statement of `effect` and
+/// `condition`.
+fn aws_role(condition: Value, effect: &str) -> String {
+    json!({"Version": "2012-10-17", "Statement": [{
+        "Sid": "GitHubDeploy",
+        "Effect": effect,
+        "Principal": {"Federated": "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com"},
+        "Action": "sts:AssumeRoleWithWebIdentity",
+        "Condition": condition
+    }]})
+    .to_string()
+}
+
+/// Allows the repository's tokens and means to deny pull requests, on a key STS does not pass.
+fn aws_role_with_deny() -> String {
+    let provider = "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com";
+    json!({"Version": "2012-10-17", "Statement": [
+        {"Sid": "Repository", "Effect": "Allow", "Principal": {"Federated": provider},
+         "Action": "sts:AssumeRoleWithWebIdentity",
+         "Condition": {"StringEquals": {"token.actions.githubusercontent.com:aud": "sts.amazonaws.com"},
+                       "StringLike": {"token.actions.githubusercontent.com:sub": "repo:octo-org/octo-repo:*"}}},
+        {"Sid": "NoPullRequests", "Effect": "Deny", "Principal": {"Federated": provider},
+         "Action": "sts:AssumeRoleWithWebIdentity",
+         "Condition": {"StringEquals": {"token.actions.githubusercontent.com:event_name": "pull_request"}}}
+    ]})
+    .to_string()
+}
+
 fn example_policy(file: &'static str) -> (&'static str, String) {
     let path = format!("{}/examples/policies/{file}", env!("CARGO_MANIFEST_DIR"));
     (file, std::fs::read_to_string(path).expect("example policy"))
@@ -868,6 +896,26 @@ fn readings() -> Vec<Reading> {
             title: "AWS: the role's trust policy refuses a push to main",
             inputs: inputs(&[("audience", AWS_AUD), ("trust-policy", "aws-trust-policy.json")]),
             policies: vec![example_policy("aws-trust-policy.json")],
+            ..Reading::default()
+        },
+        Reading {
+            name: "read_aws_claim_sts_does_not_pass",
+            title: "AWS: the trust policy conditions on repository_owner, which STS does not pass to IAM (Not authorized to perform sts:AssumeRoleWithWebIdentity)",
+            inputs: inputs(&[("audience", AWS_AUD), ("provider", "aws"), ("trust-policy", "role.json")]),
+            policies: vec![("role.json", aws_role(json!({
+                "StringEquals": {
+                    "token.actions.githubusercontent.com:aud": "sts.amazonaws.com",
+                    "token.actions.githubusercontent.com:repository_owner": "octo-org"
+                }
+            }), "Allow"))],
+            ..Reading::default()
+        },
+        Reading {
+            name: "read_aws_deny_that_never_fires",
+            title: "AWS: a Deny on event_name never fires, because STS does not pass event_name to IAM",
+            inputs: inputs(&[("audience", AWS_AUD), ("provider", "aws"), ("trust-policy", "role.json")]),
+            job: Job { event_name: "pull_request".into(), git_ref: "refs/pull/7/merge".into(), ..Job::default() },
+            policies: vec![("role.json", aws_role_with_deny())],
             ..Reading::default()
         },
         Reading {
@@ -1363,6 +1411,8 @@ reading_tests!(
     read_token_not_yet_valid,
     read_aws_policy_allows,
     read_aws_policy_refuses,
+    read_aws_claim_sts_does_not_pass,
+    read_aws_deny_that_never_fires,
     read_azure_credential_allows,
     read_azure_credential_refuses,
     read_gcp_provider_allows,
