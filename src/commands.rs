@@ -138,6 +138,20 @@ pub fn escape_controls(text: &str) -> std::borrow::Cow<'_, str> {
     std::borrow::Cow::Owned(shown)
 }
 
+/// [`without_commands`] inside a runner, which reads workflow commands from the output; at a
+/// terminal, which does not, the text as it is (no stop-commands lines to puzzle a person).
+pub fn fenced_if<W: Write>(
+    out: &mut W,
+    in_runner: bool,
+    body: impl FnOnce(&mut W) -> io::Result<()>,
+) -> io::Result<()> {
+    if in_runner {
+        without_commands(out, body)
+    } else {
+        body(out)
+    }
+}
+
 /// Renders untrusted text on a single line: control characters (CR, LF, ESC, ...) are shown as
 /// escapes, so a value can neither start a new log line nor move the terminal cursor; and at
 /// most [`DISPLAY_LIMIT`] characters of it, so a crafted value cannot flood the log.

@@ -2,7 +2,7 @@
 //! `predict` uses no network; `check` fetches only the trusted issuer's discovery document
 //! and JWKS, and none with `--jwks FILE` or `--no-verify`.
 
-use std::io::{self, Write};
+use std::io::Write;
 
 use crate::claims::{self, Claims};
 use crate::cli::{CheckOptions, Format, PredictArgs};
@@ -238,7 +238,7 @@ pub fn run_predict<O: Write, E: Write>(
             if opts_is_text(args.checks.format) {
                 let sub = claims.subject().unwrap_or_default();
                 let aud = claims.text("aud").unwrap_or_default();
-                let _ = with_fence(sink.out, sink.in_runner, |out| {
+                let _ = commands::fenced_if(sink.out, sink.in_runner, |out| {
                     writeln!(out, "Predicted sub: {}", commands::inert(sub))?;
                     writeln!(out, "Predicted aud: {}", commands::inert(&aud))
                 });
@@ -259,21 +259,9 @@ fn fail<O: Write, E: Write>(error: &Error, sink: Sink<'_, O, E>) -> ExitStatus {
     error.exit_status()
 }
 
-fn with_fence<W: Write>(
-    out: &mut W,
-    in_runner: bool,
-    body: impl FnOnce(&mut W) -> io::Result<()>,
-) -> io::Result<()> {
-    if in_runner {
-        commands::without_commands(out, body)
-    } else {
-        body(out)
-    }
-}
-
 fn emit<O: Write, E: Write>(report: &Report, format: Format, sink: Sink<'_, O, E>) -> ExitStatus {
     let written = match format {
-        Format::Text => with_fence(sink.out, sink.in_runner, |out| {
+        Format::Text => commands::fenced_if(sink.out, sink.in_runner, |out| {
             crate::sink::log::write(out, report)
         }),
         Format::Json => crate::sink::json::write(sink.out, report),

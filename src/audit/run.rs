@@ -20,26 +20,18 @@ pub const ACTION_INPUT: &str = "audit";
 /// Where the workflows are, relative to the repository root.
 const WORKFLOWS_DIR: &str = ".github/workflows";
 
+/// A usage error, through the one error printer.
 fn usage(err: &mut impl Write, message: &str, hint: &str) -> ExitStatus {
-    let _ = writeln!(err, "error: {}", commands::inert(message));
-    let _ = writeln!(err, "  hint: {}", commands::inert(hint));
-    ExitStatus::Usage
+    let error = crate::error::Error::Usage {
+        message: message.to_owned(),
+        hint: hint.to_owned(),
+    };
+    let _ = error.report(false, &mut io::sink(), err);
+    error.exit_status()
 }
 
 fn refused(err: &mut impl Write, e: &AuditError) -> ExitStatus {
     usage(err, &e.to_string(), &e.hint())
-}
-
-fn fenced<W: Write>(
-    out: &mut W,
-    in_runner: bool,
-    body: impl FnOnce(&mut W) -> io::Result<()>,
-) -> io::Result<()> {
-    if in_runner {
-        commands::without_commands(out, body)
-    } else {
-        body(out)
-    }
 }
 
 fn status(report: &Report) -> ExitStatus {
@@ -102,7 +94,7 @@ pub fn run_cli_audit<O: Write, E: Write>(
         Err(e) => return refused(err, &e),
     };
     let written = match args.format {
-        Format::Text => fenced(out, in_runner, |o| render::write_text(o, &report)),
+        Format::Text => commands::fenced_if(out, in_runner, |o| render::write_text(o, &report)),
         Format::Json => writeln!(out, "{}", render::to_json(&report, true)),
     };
     match written {
@@ -177,7 +169,7 @@ pub fn run_action_audit<O: Write, E: Write>(
         Ok(r) => r,
         Err(e) => return refused(err, &e),
     };
-    let written = fenced(out, true, |o| render::write_text(o, &report))
+    let written = commands::fenced_if(out, true, |o| render::write_text(o, &report))
         .and_then(|()| render::write_annotations(out, &report));
     if let Err(e) = written {
         return usage(
