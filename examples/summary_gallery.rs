@@ -234,6 +234,12 @@ fn page(title: &str, body: &str, stylesheet: &str) -> String {
   addEventListener("load", () => {{
     document.body.dataset.height = Math.ceil(document.documentElement.scrollHeight);
     document.body.dataset.width = Math.ceil(document.documentElement.scrollWidth);
+    // GitHub's stylesheet gives tables and code blocks their own horizontal scrollbar, so
+    // content wider than the page is cut off there rather than widening the page: count them.
+    // (A code block in a collapsed section is a snippet to copy, scrolled like any code.)
+    const cut = [...document.querySelectorAll("table, pre")].filter(
+      (e) => !e.closest("details:not([open])") && e.scrollWidth > e.clientWidth + 1);
+    document.body.dataset.cut = cut.length;
   }});
 </script></body></html>
 "#

@@ -55,9 +55,10 @@ while read -r name; do
     echo "error: $name: the page did not report its height" >&2
     exit 1
   fi
-  if [ "${scroll_width:-0}" -gt "$width" ]; then
-    # Something is wider than the page: GitHub would scroll it sideways, the picture cuts it.
-    echo "warning: $name is ${scroll_width} px wide, more than ${width} px" >&2
+  cut="$(sed -n 's/.*data-cut="\([0-9]*\)".*/\1/p' <<<"$dom" | head -n1)"
+  if [ "${scroll_width:-0}" -gt "$width" ] || [ "${cut:-0}" -gt 0 ]; then
+    # Wider than the page: GitHub scrolls it sideways, and a reader does not see the rest.
+    echo "warning: $name: ${cut:-0} table(s) or code block(s) wider than the page (page ${scroll_width} px)" >&2
   fi
   shoot --virtual-time-budget=2000 --window-size="$width,$height" \
     --screenshot="$out/$name.png" "$page"
