@@ -398,7 +398,14 @@ fn escape_message(text: &str) -> String {
 /// Rows shown in the job summary's table; the JSON output has them all.
 const SUMMARY_ROWS: usize = 200;
 
-/// The job summary: verdict, the matrix as a table, the findings.
+/// A workflow's path without the folder every workflow is in, for the matrix's narrow job
+/// column.
+fn workflow_file(path: &str) -> &str {
+    path.strip_prefix(".github/workflows/").unwrap_or(path)
+}
+
+/// The job summary: verdict, the findings (the cause first), then the matrix, its documents
+/// numbered so that the table stays within the page with several of them.
 pub fn write_summary(out: &mut impl Write, report: &Report) -> io::Result<()> {
     let e = summary::escape;
     writeln!(
@@ -414,40 +421,6 @@ pub fn write_summary(out: &mut impl Write, report: &Report) -> io::Result<()> {
         report.jobs.len(),
         report.documents.len()
     )?;
-    if !report.rows.is_empty() {
-        write!(out, "| job | trigger | ref | environment | sub |")?;
-        for (path, _) in &report.documents {
-            write!(out, " <code>{}</code> |", e(path))?;
-        }
-        writeln!(out)?;
-        writeln!(out, "|{}", "---|".repeat(5 + report.documents.len()))?;
-        for row in report.rows.iter().take(SUMMARY_ROWS) {
-            let job = &report.jobs[row.job];
-            write!(
-                out,
-                "| {} › {} | {} | <code>{}</code>{} | {} | <code>{}</code> |",
-                e(&job.workflow),
-                e(&job.job.name()),
-                e(&row.run.event),
-                e(&row.run.git_ref),
-                if row.run.unnamed { " (any)" } else { "" },
-                row.environment.as_deref().map(e).unwrap_or_default(),
-                e(row.claims.subject().unwrap_or_default())
-            )?;
-            for cell in &row.cells {
-                write!(out, " {} |", icon(cell.report.allowed))?;
-            }
-            writeln!(out)?;
-        }
-        if report.rows.len() > SUMMARY_ROWS {
-            writeln!(
-                out,
-                "\n{} more row(s) in the JSON output.",
-                report.rows.len() - SUMMARY_ROWS
-            )?;
-        }
-        writeln!(out)?;
-    }
     if !report.findings.is_empty() {
         writeln!(out, "### Findings\n")?;
     }
@@ -459,7 +432,7 @@ pub fn write_summary(out: &mut impl Write, report: &Report) -> io::Result<()> {
         };
         writeln!(
             out,
-            "- {} **{}** (<code>{}</code>){place}: {}<br>hint: {}",
+            "- {} **{}** (<code>{}</code>){place}: {}<br>*Hint:* {}",
             severity_icon(f.finding.severity),
             e(&f.finding.title),
             f.finding.id,
@@ -470,10 +443,72 @@ pub fn write_summary(out: &mut impl Write, report: &Report) -> io::Result<()> {
     if report.findings.len() > MAX_LISTED_FINDINGS {
         writeln!(
             out,
-            "\n{} more finding(s) in the step log's JSON output.",
+            "- … and {} more finding(s) in the step log's JSON output",
             report.findings.len() - MAX_LISTED_FINDINGS
         )?;
     }
+    if !report.findings.is_empty() {
+        writeln!(out)?;
+    }
+    if report.rows.is_empty() {
+        return Ok(());
+    }
+    writeln!(out, "### Each job's token against each document\n")?;
+    // The documents' paths as column headers made the table several pages wide: numbered
+    // columns, and the paths here.
+    for (i, (path, format)) in report.documents.iter().enumerate() {
+        let allowed = report
+            .rows
+            .iter()
+            .filter(|r| r.cells[i].report.allowed)
+            .count();
+        writeln!(
+            out,
+            "{}. <code>{}</code> ({format}): allows {allowed} of {} token(s)",
+            i + 1,
+            e(path),
+            report.rows.len()
+        )?;
+    }
+    if !report.documents.is_empty() {
+        writeln!(out)?;
+    }
+    write!(out, "| job | trigger and ref | sub |")?;
+    for i in 0..report.documents.len() {
+        write!(out, " {} |", i + 1)?;
+    }
+    writeln!(out)?;
+    writeln!(out, "|{}", "---|".repeat(3 + report.documents.len()))?;
+    for row in report.rows.iter().take(SUMMARY_ROWS) {
+        let job = &report.jobs[row.job];
+        let environment = row
+            .environment
+            .as_deref()
+            .map(|env| format!("<br>environment <code>{}</code>", e(env)))
+            .unwrap_or_default();
+        write!(
+            out,
+            "| {} › {} | {} <code>{}</code>{}{environment} | <code>{}</code> |",
+            e(workflow_file(&job.workflow)),
+            e(&job.job.name()),
+            e(&row.run.event),
+            e(&row.run.git_ref),
+            if row.run.unnamed { " (any)" } else { "" },
+            e(row.claims.subject().unwrap_or_default())
+        )?;
+        for cell in &row.cells {
+            write!(out, " {} |", icon(cell.report.allowed))?;
+        }
+        writeln!(out)?;
+    }
+    if report.rows.len() > SUMMARY_ROWS {
+        writeln!(
+            out,
+            "\n{} more row(s) in the JSON output.",
+            report.rows.len() - SUMMARY_ROWS
+        )?;
+    }
+    writeln!(out)?;
     Ok(())
 }
 

@@ -45,16 +45,26 @@ pub const BREAK: &str = "<wbr>";
 /// before every one of them leaves nothing to link, inside `<code>` as well (HTML code tags do
 /// not stop autolinks). Zero-width characters would do too, but would be copied along with
 /// the value.
+///
+/// A break also follows each `/`, where paths, refs and URLs are read as parts (an audience
+/// URL has runs of 90 characters between dots): without it such a value is one unbreakable
+/// word that pushes a table past the page.
 pub fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
-    for c in inert(text).chars() {
-        if matches!(c, '@' | ':' | '.') {
+    let text = inert(text);
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if matches!(c, '@' | ':' | '.') && !out.ends_with(BREAK) {
             out.push_str(BREAK);
         }
         if c.is_ascii_punctuation() {
             out.push_str(&format!("&#{};", c as u32));
         } else {
             out.push(c);
+        }
+        // After the last of `//`, not between them.
+        if c == '/' && chars.peek() != Some(&'/') {
+            out.push_str(BREAK);
         }
     }
     out
@@ -180,27 +190,37 @@ fn write_full_summary(out: &mut impl Write, report: &Report) -> io::Result<()> {
     )?;
     for o in &analysis.policies {
         let verdict = if o.report.allowed {
-            "✅ allows"
+            ("✅", "allows")
         } else {
-            "❌ refuses"
+            ("❌", "refuses")
         };
         writeln!(
             out,
-            "### Trust policy <code>{}</code> ({}) {verdict} the token\n",
+            "### {} Trust policy <code>{}</code> ({}) {} the token\n",
+            verdict.0,
             escape(&o.path),
-            o.report.format
+            o.report.format,
+            verdict.1
         )?;
-        writeln!(out, "| where | check | result |\n|---|---|---|")?;
-        let (listed, more) = o.report.listed(MAX_LISTED_REASONS);
-        for r in listed {
+        // What held, what refused and where, in the document's order; the id last, as a
+        // reference, so the narrow columns are the icon and the place.
+        writeln!(out, "| | where | what it says |\n|---|---|---|")?;
+        let marked = o
+            .report
+            .reasons
+            .iter()
+            .map(|r| (if r.holds() { "✅" } else { "❌" }, r))
+            .chain(o.report.warnings.iter().map(|r| ("⚠️", r)));
+        for (mark, r) in marked.take(MAX_LISTED_REASONS) {
             writeln!(
                 out,
-                "| {} | <code>{}</code> | {} |",
+                "| {mark} | {} | {} (<code>{}</code>) |",
                 escape(&r.location),
-                r.id,
-                escape_message(&r.message)
+                escape_message(&r.message),
+                r.id
             )?;
         }
+        let (_, more) = o.report.listed(MAX_LISTED_REASONS);
         if more > 0 {
             writeln!(out, "| | | … and {} more, not listed |", more)?;
         }
@@ -211,10 +231,15 @@ fn write_full_summary(out: &mut impl Write, report: &Report) -> io::Result<()> {
     for name in TABLE_CLAIMS {
         let value = match (*name, analysis.claims.timestamp(name)) {
             // A date and the time left, as the log shows it, not a bare epoch.
-            ("exp", Some(exp)) => format!(
-                "<code>{exp}</code> ({})",
-                escape(&super::log::describe_time(exp, report.now()))
-            ),
+            ("exp", Some(exp)) => {
+                let described = super::log::describe_time(exp, report.now());
+                let (date, left) = described.split_once(", ").unwrap_or((&described, ""));
+                format!(
+                    "<code>{}</code>, {} (<code>{exp}</code>)",
+                    escape(date),
+                    escape(left)
+                )
+            }
             _ => analysis.claims.text(name).map_or_else(
                 || "<em>absent</em>".to_owned(),
                 |v| format!("<code>{}</code>", escape(&v)),
@@ -238,19 +263,26 @@ fn write_full_summary(out: &mut impl Write, report: &Report) -> io::Result<()> {
         ("Vault JWT auth role", "sh", &analysis.snippets.vault),
     ];
     // After a pass there is nothing to change; after a failure or a mere print of the
-    // claims, these are what a policy for this job would say.
-    let fixes = !analysis.verdict().matched()
-        && (!analysis.suggestions.is_empty() || snippets.iter().any(|(_, _, b)| !b.is_empty()));
+    // claims, these are what a policy for this job would say. Subject patterns only beside a
+    // snippet: they are for a cloud's or Vault's policy, and a registry's trusted publisher
+    // (no snippet) reads no `sub`.
+    let fixes = !analysis.verdict().matched() && snippets.iter().any(|(_, _, b)| !b.is_empty());
     if fixes {
-        writeln!(out, "### What accepts this token\n")?;
+        writeln!(out, "### What would accept this token\n")?;
         writeln!(
             out,
-            "If this job is the one to let in: otherwise make the change a finding names. Each of these widens a policy to this job.\n"
+            "Only if this job is meant to get in; otherwise make the change a finding names. Each of these widens a policy to let this job in.\n"
         )?;
-        for s in &analysis.suggestions {
-            writeln!(out, "- <code>{}</code>", escape(s))?;
+        if !analysis.suggestions.is_empty() {
+            writeln!(
+                out,
+                "Subject patterns that match this token, narrowest first:\n"
+            )?;
+            for s in &analysis.suggestions {
+                writeln!(out, "- <code>{}</code>", escape(s))?;
+            }
+            writeln!(out)?;
         }
-        writeln!(out)?;
     }
     let claims_json =
         serde_json::to_string_pretty(&serde_json::Value::Object(analysis.claims.0.clone()))
@@ -329,6 +361,16 @@ mod tests {
             assert!(!e.contains(bad), "{bad:?} in {e}");
         }
         assert!(e.starts_with("a&#124;b "));
+    }
+
+    #[test]
+    fn breaks_follow_slashes_once() {
+        // A path or URL wraps after its slashes (once after `//`, not between them), and a
+        // `.` right after a slash gets one break, not two.
+        assert_eq!(
+            escape("https://a/.b"),
+            "https<wbr>&#58;&#47;&#47;<wbr>a&#47;<wbr>&#46;b"
+        );
     }
 
     #[test]

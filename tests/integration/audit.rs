@@ -372,7 +372,14 @@ fn the_action_input_audits_the_checked_out_repository() {
     assert!(out.starts_with("::stop-commands::"), "{out}");
     let summary = std::fs::read_to_string(&summary).unwrap();
     assert!(summary.contains("OIDC audit failed"), "{summary}");
-    assert!(summary.contains("| job | trigger | ref |"), "{summary}");
+    // The cause first: the findings, then the matrix, whose documents are numbered columns.
+    let findings = summary.find("### Findings").expect("findings");
+    let matrix = summary
+        .find("| job | trigger and ref | sub | 1 |")
+        .expect("matrix");
+    assert!(findings < matrix, "{summary}");
+    crate::common::assert_summary_inert(&summary);
+    insta::assert_snapshot!("audit_release_tags_summary", summary);
     let output = std::fs::read_to_string(&output).unwrap();
     assert!(output.starts_with("audit<<"), "{output}");
     let json = output.lines().nth(1).unwrap();

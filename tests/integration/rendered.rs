@@ -180,3 +180,41 @@ fn the_renderer_links_what_the_summary_must_not_write() {
         assert!(html.contains("<a ") || html.contains("<img"), "{html}");
     }
 }
+
+/// The longest run of characters outside code blocks that the browser cannot wrap: no space,
+/// no `<wbr>`, no hyphen (browsers wrap after one).
+fn longest_unbreakable(html: &str) -> String {
+    let mut text = String::new();
+    let mut rest = html;
+    // Code blocks scroll sideways on GitHub, as code does: not part of the page's width.
+    while let Some(at) = rest.find("<pre") {
+        text.push_str(&rest[..at]);
+        rest = rest[at..]
+            .split_once("</pre>")
+            .map_or("", |(_, after)| after);
+    }
+    text.push_str(rest);
+    // Every tag but <wbr> joins the text on each side (`<code>a</code>b` is one word).
+    let text = text.replace("<wbr>", " ");
+    let text = regex_lite::Regex::new(r"<[^>]*>")
+        .unwrap()
+        .replace_all(&text, "");
+    text.split(|c: char| c.is_whitespace() || c == '-')
+        .max_by_key(|w| w.chars().count())
+        .unwrap_or_default()
+        .to_owned()
+}
+
+#[test]
+fn long_values_wrap_within_githubs_width() {
+    // A GCP audience has a run of 90 characters between its dots, which once pushed the
+    // trust-policy table past the page (a 3-column table at 1012 px leaves about 60
+    // monospace characters to the widest cell).
+    let audience = "https://iam.googleapis.com/projects/123456789012/locations/global/workloadIdentityPools/github/providers/octo-org";
+    let html = render(&summary_for(audience));
+    assert!(html.contains("workloadIdentityPools"), "{html}");
+    let longest = longest_unbreakable(&html);
+    assert!(longest.chars().count() <= 48, "unbreakable: {longest:?}");
+    // The measure itself: the same value without the summary's breaks is one long word.
+    assert!(longest_unbreakable(&format!("<p><code>{audience}</code></p>")).len() > 48);
+}
