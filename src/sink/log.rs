@@ -225,7 +225,9 @@ fn write_fixes(out: &mut impl Write, analysis: &crate::diagnose::Analysis) -> io
         ),
         ("Vault JWT auth role", &analysis.snippets.vault),
     ];
-    if analysis.suggestions.is_empty() && snippets.iter().all(|(_, b)| b.is_empty()) {
+    // Patterns are for the consumers whose documents match `sub`; a registry's trusted
+    // publisher never reads it, so without a snippet there is nothing to show.
+    if snippets.iter().all(|(_, b)| b.is_empty()) {
         return Ok(());
     }
     writeln!(
