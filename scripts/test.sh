@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Every test and check the project has (fmt, clippy, tests, docs, linters); the README's test
-# command and what CI runs.
+# Every test and check the project has (fmt, clippy, tests, docs, linters); the test command of
+# docs/development.md and what CI runs.
 # Usage: bash scripts/test.sh   (from anywhere)
 set -euo pipefail
 

@@ -28,13 +28,16 @@ pub struct Cli {
 pub enum Command {
     /// Run the action (the same as no arguments).
     Action,
-    /// Check a token you have (from a failed run, or minted by hand).
+    /// Check a token you have; fetches its issuer's keys unless given --jwks FILE or
+    /// --no-verify.
     ///
-    /// Reads the JWT from a file or standard input, decodes it, verifies its signature, runs
-    /// the same checks as the action and prints the report. Never prints the token.
+    /// Reads the JWT (from a failed run, or minted by hand) from a file or standard input,
+    /// decodes it, verifies its signature, runs the same checks as the action and prints the
+    /// report. Never prints the token.
     ///
-    /// Verification fetches the discovery document and the JWKS of the trusted issuer only:
-    /// GitHub's own (https://token.actions.githubusercontent.com, its /ENTERPRISE-SLUG
+    /// By default it goes online: verification fetches the discovery document
+    /// (ISSUER/.well-known/openid-configuration) and the JWKS it names, from the trusted issuer
+    /// only: GitHub's own (https://token.actions.githubusercontent.com, its /ENTERPRISE-SLUG
     /// forms, https://token.actions.SUBDOMAIN.ghe.com), or the one `--issuer` names (GitHub
     /// Enterprise Server: https://HOST/_services/token). A token whose `iss` is not trusted
     /// fails, and nothing is fetched from it. A token that cannot be verified, or keys that

@@ -12,7 +12,7 @@ use crate::outputs::OutputError;
 use crate::plan::InputError;
 use crate::request::RequestError;
 
-/// How the process ends. The numbers are part of the interface (README, "Exit codes").
+/// How the process ends. The numbers are part of the interface (README, "Exit codes"; docs/command-line.md).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ExitStatus {
     /// Every requested check passed (or a failed check was only reported).

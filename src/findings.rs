@@ -23,7 +23,8 @@ pub const MAX_LISTED_FINDINGS: usize = 100;
 pub const MAX_LISTED_REASONS: usize = 20;
 
 /// Declares an id enum: each variant with the kebab-case text shown for it, `as_str`, `all`
-/// (so that the README check sees every variant), `Display` and `Serialize` as that text.
+/// (so that the check of docs/findings.md sees every variant), `Display` and `Serialize` as
+/// that text.
 macro_rules! ids {
     ($(#[$meta:meta])* $name:ident {
         $($variant:ident => $text:literal,)*
@@ -44,7 +45,7 @@ macro_rules! ids {
                 own
             }
 
-            /// The kebab-case id shown in outputs, JSON and the README.
+            /// The kebab-case id shown in outputs, JSON and docs/findings.md.
             pub const fn as_str(self) -> &'static str {
                 match self {
                     $($name::$variant => $text,)*
@@ -68,8 +69,8 @@ macro_rules! ids {
 }
 
 ids! {
-    /// The id of a finding the checks produce (the README's "Finding ids" table). Each has one
-    /// producer. A trust document's refusals and warnings are findings too, with the
+    /// The id of a finding the checks produce (the "Finding ids" table of docs/findings.md).
+    /// Each has one producer. A trust document's refusals and warnings are findings too, with the
     /// evaluator's id: [`FindingId::Policy`].
     FindingId {
         SubjectMismatch => "subject-mismatch",
@@ -141,7 +142,7 @@ ids! {
 }
 
 ids! {
-    /// The id of a trust policy evaluator's reason (the README's "Trust policy reason ids"
+    /// The id of a trust policy evaluator's reason (docs/findings.md's "Trust policy reason ids"
     /// table): why a statement, credential or condition allows, refuses or deserves a warning.
     PolicyReasonId {
         AwsActionMismatch => "aws-action-mismatch",
@@ -303,7 +304,7 @@ impl PolicyReasonId {
 /// One diagnosis.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Finding {
-    /// Stable id, shown kebab-case, e.g. `subject-form-environment` (documented in the README).
+    /// Stable id, shown kebab-case, e.g. `subject-form-environment` (documented in docs/findings.md).
     pub id: FindingId,
     /// Error: a check failed. Warning: likely to break the login. Notice: context.
     pub severity: Severity,
@@ -399,28 +400,23 @@ mod tests {
         )
     }
 
-    /// The ids in a table of the README's "Finding ids" section, in order: the text between
+    /// The ids in a table of docs/findings.md, in order: the text between
     /// the first pair of backticks of each row.
-    fn readme_ids(part: &str) -> Vec<&str> {
+    fn table_ids(part: &str) -> Vec<&str> {
         part.lines()
             .filter_map(|line| line.strip_prefix("| `"))
             .filter_map(|rest| rest.split('`').next())
             .collect()
     }
 
-    /// The README documents every id exactly once, in the table of its kind, and no id the
+    /// docs/findings.md documents every id exactly once, in the table of its kind, and no id the
     /// code does not have.
     #[test]
-    fn the_readme_tables_list_every_id_once() {
-        let readme = include_str!("../README.md");
-        let start = readme
-            .find("\n## Finding ids\n")
-            .expect("README has a Finding ids section");
-        let section = &readme[start + 1..];
-        let section = &section[..section[3..].find("\n## ").map_or(section.len(), |e| e + 3)];
-        let (own, policy) = section
-            .split_once("\n### Trust policy reason ids\n")
-            .expect("README has a Trust policy reason ids table");
+    fn the_findings_page_lists_every_id_once() {
+        let page = include_str!("../docs/findings.md");
+        let (own, policy) = page
+            .split_once("\n## Trust policy reason ids\n")
+            .expect("docs/findings.md has a Trust policy reason ids section");
         for (part, wanted, table) in [
             (
                 own,
@@ -436,18 +432,18 @@ mod tests {
                 "Trust policy reason ids",
             ),
         ] {
-            let listed = readme_ids(part);
+            let listed = table_ids(part);
             for id in &wanted {
                 let rows = listed.iter().filter(|l| *l == id).count();
                 assert_eq!(
                     rows, 1,
-                    "`{id}` has {rows} row(s) in the README's {table} table"
+                    "`{id}` has {rows} row(s) in docs/findings.md's {table} table"
                 );
             }
             for id in &listed {
                 assert!(
                     wanted.contains(id),
-                    "the README's {table} table lists `{id}`, which the code does not have"
+                    "docs/findings.md's {table} table lists `{id}`, which the code does not have"
                 );
             }
         }

@@ -240,7 +240,7 @@ struct JsonReason<'a> {
     message: &'a str,
 }
 
-/// The report as one JSON object (keys documented in the README, "Audit"), indented or on
+/// The report as one JSON object (keys documented in docs/audit.md), indented or on
 /// one line.
 pub fn to_json(report: &Report, pretty: bool) -> String {
     to_json_with(report, pretty, true)

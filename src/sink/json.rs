@@ -1,4 +1,4 @@
-//! `--format json`: the report as one JSON document (keys documented in the README).
+//! `--format json`: the report as one JSON document (keys documented in docs/command-line.md).
 
 use std::io::{self, Write};
 

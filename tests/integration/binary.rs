@@ -150,7 +150,7 @@ fn help_and_version() {
     assert_eq!(bad.status.code(), Some(2));
 }
 
-/// Failure paths run through the binary for the leak checks (stated in the README).
+/// Failure paths run through the binary for the leak checks (stated in docs/reliability.md).
 pub const BINARY_LEAK_CASES: usize = 6;
 
 /// A failure path, as the built binary meets it with step debug logging on.

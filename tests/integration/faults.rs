@@ -954,7 +954,7 @@ fn fault_matrix() {
 }
 
 /// Rows in the fault matrix, and how many of them check the token (they got one, or a served
-/// value) besides the request token: for the README's record.
+/// value) besides the request token: for the record in docs/reliability.md.
 pub fn fault_counts() -> (usize, usize) {
     let cases = cases();
     let with_token = cases

@@ -395,7 +395,7 @@ fn hostile_claim_values_are_inert_everywhere() {
     );
 }
 
-/// Rows in the hostile-input table, for the README's record.
+/// Rows in the hostile-input table, for the record in docs/reliability.md.
 pub fn hostile_rows() -> usize {
     rows().len()
 }

@@ -23,6 +23,7 @@ mod bounded;
 mod cli;
 mod common;
 mod differential;
+mod docs;
 mod faults;
 mod hostile;
 mod inputs;

@@ -16,7 +16,7 @@ use serde_json::{Map, Value};
 
 use crate::runner;
 
-/// Cases per property (stated in the README).
+/// Cases per property (stated in docs/reliability.md).
 pub const CASES: u32 = 256;
 
 fn config() -> ProptestConfig {
@@ -277,7 +277,7 @@ proptest! {
     }
 }
 
-/// Properties in this file, for the README's record: the tests in the `proptest!` block.
+/// Properties in this file, for the record in docs/reliability.md: the tests in the `proptest!` block.
 pub fn properties() -> usize {
     include_str!("properties.rs")
         .matches("\n    #[test]\n    fn ")

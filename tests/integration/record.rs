@@ -1,4 +1,4 @@
-//! The README's "Reliability and security record" states counts; this keeps them true.
+//! `docs/reliability.md` ("Reliability and security record") states counts; this keeps them true.
 
 use crate::binary::BINARY_LEAK_CASES;
 use crate::faults::fault_counts;
@@ -6,8 +6,8 @@ use crate::hostile::hostile_rows;
 use crate::properties::{properties, CASES};
 
 #[test]
-fn the_readme_states_the_real_counts() {
-    let readme = include_str!("../../README.md");
+fn the_reliability_record_states_the_real_counts() {
+    let record = include_str!("../../docs/reliability.md");
     let (faults, faults_with_token) = fault_counts();
     let hostile = hostile_rows();
     let runs = faults + hostile + BINARY_LEAK_CASES;
@@ -23,8 +23,8 @@ fn the_readme_states_the_real_counts() {
         format!("all\n  {hostile} hostile rows, and {BINARY_LEAK_CASES} failure paths"),
     ] {
         assert!(
-            readme.contains(&stated),
-            "the README does not say `{stated}`"
+            record.contains(&stated),
+            "docs/reliability.md does not say `{stated}`"
         );
     }
 }
