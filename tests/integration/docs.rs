@@ -7,11 +7,6 @@
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 
-/// Paths the pages link to that another branch adds (the screenshot script writes
-/// `docs/screenshots/`). Such a link is not reported while the path is absent; once it exists
-/// the entry must go (a test says so), so the list cannot hide a broken link for long.
-const ADDED_ELSEWHERE: &[&str] = &["docs/screenshots"];
-
 /// The repository root (this crate's manifest directory).
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -89,13 +84,6 @@ fn broken_links() -> Vec<(String, String, String)> {
                 page.parent().unwrap_or(Path::new(".")).join(path)
             };
             let Ok(target) = target.canonicalize() else {
-                let pending = ADDED_ELSEWHERE.iter().any(|p| {
-                    root().join(p).components().collect::<PathBuf>()
-                        == target.components().collect::<PathBuf>()
-                });
-                if pending {
-                    continue;
-                }
                 broken.push((shown.clone(), link.clone(), "no such file".into()));
                 continue;
             };
@@ -156,16 +144,6 @@ fn every_docs_page_links_back_to_the_readme_and_the_readme_links_each_page() {
                 .iter()
                 .any(|l| l == "../README.md" || l.starts_with("../README.md#")),
             "docs/{name} does not link back to the README"
-        );
-    }
-}
-
-#[test]
-fn paths_added_elsewhere_are_still_absent() {
-    for path in ADDED_ELSEWHERE {
-        assert!(
-            !root().join(path).exists(),
-            "{path} exists now: remove it from ADDED_ELSEWHERE so its links are checked"
         );
     }
 }
