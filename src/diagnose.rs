@@ -308,6 +308,16 @@ fn prediction_notice(actual: &Claims, predicted: &Claims, env: &str) -> Finding 
 }
 
 /// Why GitHub chose this form, from the other claims.
+/// Why GitHub issued this token's `sub` in its form, for a trust document's refusal that
+/// quotes it: the same account a subject pattern gets, however the expectation arrived.
+pub fn subject_origin(claims: &Claims, form: &SubjectForm) -> Option<String> {
+    claims.subject().filter(|s| !s.is_empty())?;
+    if matches!(form, SubjectForm::Unrecognized) {
+        return None;
+    }
+    Some(why_form(form, claims))
+}
+
 fn why_form(form: &SubjectForm, claims: &Claims) -> String {
     let env = claims.str("environment");
     let event = claims.str("event_name").unwrap_or("unknown");

@@ -310,7 +310,18 @@ fn names_its_place(reason: &Reason) -> bool {
 /// `job-environment`) and adds the outcomes and their findings to the analysis.
 pub fn apply(analysis: &mut crate::diagnose::Analysis, loaded: &[LoadedPolicy]) {
     let outcomes = evaluate(loaded, &analysis.claims);
-    for finding in findings(&outcomes) {
+    let origin = crate::diagnose::subject_origin(&analysis.claims, &analysis.subject_form);
+    let quoted = analysis.claims.subject().map(str::to_owned);
+    for mut finding in findings(&outcomes) {
+        // A refusal that quotes the token's `sub` gets the account a subject pattern gets:
+        // which form GitHub issued, and why.
+        if let (Some(origin), Some(quoted)) = (&origin, &quoted) {
+            if finding.severity == Severity::Error && finding.message.contains(quoted.as_str()) {
+                finding
+                    .message
+                    .push_str(&format!("; why this `sub`: {origin}"));
+            }
+        }
         analysis.add(finding);
     }
     // Documents of one kind say who the consumer is: its snippet alone.
