@@ -477,7 +477,8 @@ pub(crate) fn subject_form_hint(expected: &[String], sub: &str) -> Option<String
         (_, Context::Environment(env)) => format!(
             "the document expects the environment form (`environment:{env}`): declare \
              `environment: {env}` on the job (a job with an environment gets that form), or, \
-             to check a deploy job from a preflight job, set `job-environment: {env}`"
+             to check a deploy job from a preflight job, set `job-environment: {env}` \
+             (`--job-environment {env}` on the command line)"
         ),
         (Context::PullRequest, _) => format!(
             "this is a pull_request run, whose `sub` is `...:pull_request`; the document \

@@ -735,7 +735,7 @@ fn shown_value(value: &Value) -> String {
 fn missing_claim_hint(claim: &str, field: &str) -> String {
     match claim {
         "environment" => format!(
-            "GitHub adds `environment` only for a job that declares one: add `environment: NAME` to this job (or check a deploy job from a preflight job with `job-environment`). Removing `{field}` instead widens who may log in"
+            "GitHub adds `environment` only for a job that declares one: add `environment: NAME` to this job (or check a deploy job from a preflight job with `job-environment`, `--job-environment` on the command line). Removing `{field}` instead widens who may log in"
         ),
         _ => format!(
             "GitHub's tokens have no `{claim}`, and no workflow setting adds it: name a claim they always carry in `{field}`, such as `repository`, `sub` or `actor`"
@@ -803,7 +803,7 @@ fn subject_hint(bound: &str, sub: &str, field: &str) -> String {
             }
         }
         (Some(Context::Environment(env)), Some(other)) if !matches!(other, Context::Environment(_)) => format!(
-            "the role expects the environment form: GitHub writes `environment:{env}` into `sub` only for a job that declares it. Add `environment: {env}` to this job (or check a deploy job from a preflight job with `job-environment: {env}`)"
+            "the role expects the environment form: GitHub writes `environment:{env}` into `sub` only for a job that declares it. Add `environment: {env}` to this job (or check a deploy job from a preflight job with `job-environment: {env}`, `--job-environment {env}` on the command line)"
         ),
         (Some(Context::Environment(want_env)), Some(Context::Environment(env))) => format!(
             "this job declares `environment: {env}`; the role is for `{want_env}`: log in from a job with `environment: {want_env}`"
