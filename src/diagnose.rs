@@ -749,7 +749,9 @@ fn check_workflows(claims: &Claims, expect: &Expectations, findings: &mut Vec<Fi
         return;
     };
     let registry = expect.consumer.filter(|c| c.is_registry());
-    if top != job {
+    // With a trusted publisher given, its check names the file the registry reads and says
+    // why: the reusable workflow is that finding's cause, not a second one.
+    if top != job && expect.trusted_publisher.is_none() {
         findings.push(Finding::new(
             FindingId::ReusableWorkflow,
             if registry.is_some() { Severity::Warning } else { Severity::Notice },
