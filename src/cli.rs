@@ -9,7 +9,8 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 /// With no arguments, runs as the GitHub Action: reads the inputs (INPUT_*) and the runner's
 /// token variables (ACTIONS_ID_TOKEN_REQUEST_URL, ACTIONS_ID_TOKEN_REQUEST_TOKEN) from the
 /// environment, fetches and masks the token, explains its claims, runs the checks and writes
-/// step outputs and a job summary.
+/// step outputs and a job summary. Outside a runner (no GITHUB_ACTIONS) it says so and exits
+/// 2: at a terminal, use `check` for a token you have or `predict` for a job's token.
 ///
 /// Exit codes: 0 success, 1 a check failed, 2 bad input or usage, 3 no token could be
 /// obtained, 4 the token is malformed.
