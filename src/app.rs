@@ -43,7 +43,7 @@ pub fn run<R: Read, O: Write, E: Write>(
 ) -> ExitStatus {
     let in_runner = env.get("GITHUB_ACTIONS") == Some("true");
     let status = match cli.command {
-        None | Some(Command::Action) => action(env, clock, out, err),
+        None | Some(Command::Action) => action(env, in_runner, clock, out, err),
         Some(Command::Check(args)) => check(
             &args,
             clock(),
@@ -79,13 +79,13 @@ fn runtime() -> Result<tokio::runtime::Runtime, Error> {
 
 fn action(
     env: &Env,
+    in_runner: bool,
     clock: &dyn Fn() -> i64,
     out: &mut impl Write,
     err: &mut impl Write,
 ) -> ExitStatus {
     // Outside a runner, with nothing to request a token from, `::error` commands and CI
     // advice would only puzzle a person at a terminal.
-    let in_runner = env.get("GITHUB_ACTIONS") == Some("true");
     if !in_runner && env.get("ACTIONS_ID_TOKEN_REQUEST_URL").is_none() {
         let error = Error::Usage {
             message: "not running in GitHub Actions (GITHUB_ACTIONS is not set), so there is no token to request".to_owned(),
@@ -94,14 +94,16 @@ fn action(
         let _ = error.report(false, out, err);
         return error.exit_status();
     }
-    let started = ActionConfig::from_env(env)
-        .map_err(Error::from)
-        .and_then(|c| Ok((c, runtime()?)));
-    match started {
-        // `audit: true`: no token, the workflows against the trust documents.
-        Ok((config, _)) if crate::audit::requested(env) => {
-            crate::audit::run_action_audit(&config, env, out, err)
+    // `audit: true` requests no token and needs no runtime.
+    let started = ActionConfig::from_env(env).map_err(Error::from);
+    let started = match started {
+        Ok(config) if crate::audit::requested(env) => {
+            return crate::audit::run_action_audit(&config, env, out, err)
         }
+        Ok(config) => runtime().map(|rt| (config, rt)),
+        Err(error) => Err(error),
+    };
+    match started {
         Ok((config, rt)) => rt.block_on(run_action(&config, clock, out, err)),
         Err(error) => {
             let _ = error.report(true, out, err);
