@@ -284,36 +284,19 @@ fn split_pair(text: &str, flag: &str) -> Result<(String, String), Error> {
     }
 }
 
-/// GitHub's rules for names (owners: letters, digits and hyphens; repositories: also `.`
-/// and `_`): a repository GitHub cannot have predicts a token nobody gets.
-fn check_names(repository: &str) -> Result<(), Error> {
-    let (owner, repo) = repository.split_once('/').unwrap_or_default();
-    let owner_ok = owner.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
-    let repo_ok = repo
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
-    if owner_ok && repo_ok {
-        return Ok(());
-    }
-    Err(invalid(
-        "--repository",
-        format!("`{repository}` is not a GitHub repository name: owners have letters, digits and hyphens, repositories also `.` and `_`"),
-        "write it as GitHub shows it in the repository's URL, e.g. `--repository octo-org/octo-repo`",
-    ))
-}
-
 /// The claims GitHub would issue for the job described by `args`: the flags as
 /// [`predict::JobFacts`], predicted by [`predict::predict`].
 pub fn predicted_claims(args: &PredictArgs, expect: &Expectations) -> Result<Claims, Error> {
     let refused = |e: predict::PredictError| {
         let flag = match e {
-            predict::PredictError::Repository(_) => "--repository",
+            predict::PredictError::Repository(_) | predict::PredictError::RepositoryName(_) => {
+                "--repository"
+            }
             predict::PredictError::Unpredictable(_) => "--include-claim-keys",
         };
         invalid(flag, e.to_string(), e.hint())
     };
     predict::owner_and_repo(&args.repository).map_err(refused)?;
-    check_names(&args.repository)?;
     // GitHub's `ref` claim is always a full ref; `main` alone would predict a `sub` GitHub
     // never issues.
     if !args.git_ref.starts_with("refs/") {

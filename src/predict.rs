@@ -88,6 +88,9 @@ pub enum PredictError {
     /// The repository is not `OWNER/REPO`.
     #[error("`{0}` is not `OWNER/REPO`")]
     Repository(String),
+    /// The repository's name has characters GitHub does not allow in one.
+    #[error("`{0}` is not a GitHub repository name: owners have letters, digits and hyphens, repositories also `.` and `_`")]
+    RepositoryName(String),
     /// The subject template names a claim whose value the facts do not give.
     #[error("the template uses `{0}`, whose value cannot be predicted from the flags")]
     Unpredictable(String),
@@ -98,17 +101,29 @@ impl PredictError {
     pub fn hint(&self) -> String {
         match self {
             PredictError::Repository(_) => "write `--repository octo-org/octo-repo`".to_owned(),
+            PredictError::RepositoryName(_) => "write it as GitHub shows it in the repository's URL, e.g. `--repository octo-org/octo-repo`".to_owned(),
             PredictError::Unpredictable(key) => format!("pass its value with `--set {key}=VALUE`"),
         }
     }
 }
 
-/// `OWNER/REPO` split in two, or the error naming it.
+/// `OWNER/REPO` split in two, or the error naming it. GitHub's rules for names (owners:
+/// letters, digits and hyphens; repositories: also `.` and `_`) are checked too: a
+/// repository GitHub cannot have predicts a token nobody gets.
 pub fn owner_and_repo(repository: &str) -> Result<(&str, &str), PredictError> {
-    repository
+    let (owner, repo) = repository
         .split_once('/')
         .filter(|(o, r)| !o.is_empty() && !r.is_empty() && !r.contains('/'))
-        .ok_or_else(|| PredictError::Repository(repository.to_owned()))
+        .ok_or_else(|| PredictError::Repository(repository.to_owned()))?;
+    let owner_ok = owner.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
+    let repo_ok = repo
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+    if owner_ok && repo_ok {
+        Ok((owner, repo))
+    } else {
+        Err(PredictError::RepositoryName(repository.to_owned()))
+    }
 }
 
 /// The claims GitHub would issue for the job the facts describe.
