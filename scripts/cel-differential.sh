@@ -20,7 +20,8 @@ if [[ "${1:-}" == "--install" ]]; then
 fi
 cases="${1:-2000}"
 seed="${2:-13}"
-venv="${CEL_VENV:-${HOME}/.cache/oidc-preflight/cel-venv}"
+readonly default_venv="${HOME}/.cache/oidc-preflight/cel-venv"
+venv="${CEL_VENV:-${default_venv}}"
 
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "${repo_root}"
@@ -42,6 +43,10 @@ if ! "${venv}/bin/python" -c 'import cel_expr_python' 2>/dev/null; then
     fi
   done
   [[ -n "${python}" ]] || setup_failed "no Python >= 3.11 found (cel-expr-python needs it)"
+  # Only this script's own cache is rebuilt; a venv the user named is theirs to fix.
+  if [[ "${venv}" != "${default_venv}" ]]; then
+    setup_failed "CEL_VENV=${venv} has no cel_expr_python"
+  fi
   printf '==> installing %s into %s\n' "${CEL_PACKAGE}" "${venv}" >&2
   rm -rf "${venv}"
   "${python}" -m venv "${venv}" || setup_failed "could not create the venv ${venv}"

