@@ -91,7 +91,7 @@ pub(crate) fn audience_problem(audience: &str) -> Option<String> {
 
 /// A CEL string literal: `\\` and `'` escaped, and control characters written as escapes,
 /// since a single-quoted CEL string cannot hold a raw line break.
-fn cel_string(value: &str) -> String {
+pub(crate) fn cel_string(value: &str) -> String {
     let mut out = String::with_capacity(value.len() + 2);
     out.push('\'');
     for c in value.chars() {

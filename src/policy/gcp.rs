@@ -595,12 +595,31 @@ fn condition_reason(
                 .iter()
                 .filter_map(|c| c.case_only.as_ref())
                 .collect();
+            // Only owner and repository names are case-insensitive on GitHub: rewriting one
+            // names the same repository, rewriting a ref or an environment names another.
+            let names_only = clauses.iter().all(|c| {
+                c.values.iter().all(|(path, _)| {
+                    matches!(
+                        path.rsplit('.').next(),
+                        Some("repository" | "repository_owner")
+                    )
+                })
+            });
             let hint = match case_only.first() {
+                Some((literal, value)) if case_only.len() == clauses.len() && names_only => {
+                    format!(
+                        "write `{}`, as the token has it, instead of `{}`: GitHub treats owner and \
+                         repository names case-insensitively, GCP compares exactly",
+                        crate::consumer::gcp::cel_string(value),
+                        crate::consumer::gcp::cel_string(literal)
+                    )
+                }
                 Some((literal, value)) if case_only.len() == clauses.len() => format!(
-                    "write `{}`, as the token has it, instead of `{}`: GitHub treats owner and \
-                     repository names case-insensitively, GCP compares exactly",
-                    cel_literal(value),
-                    cel_literal(literal)
+                    "GCP compares exactly. Only if this provider is meant for the token's value, \
+                     write `{}` instead of `{}`: for a ref, an environment or a workflow a \
+                     different case is a different one, so this changes which jobs may log in",
+                    crate::consumer::gcp::cel_string(value),
+                    crate::consumer::gcp::cel_string(literal)
                 ),
                 _ => "compare each claim the condition reads with the token's claims; values \
                       are case-sensitive"
@@ -652,15 +671,10 @@ fn describe_clause(clause: &Clause) -> String {
         }
         text.push_str(&format!(
             "(`{value}` and {} differ only in case)",
-            cel_literal(literal)
+            crate::consumer::gcp::cel_string(literal)
         ));
     }
     text
-}
-
-/// A string as a CEL literal, for hints.
-fn cel_literal(value: &str) -> String {
-    format!("'{}'", value.replace('\\', "\\\\").replace('\'', "\\'"))
 }
 
 /// GCP refuses to create a provider for GitHub's shared issuer without a condition that

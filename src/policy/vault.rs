@@ -521,7 +521,7 @@ impl Role {
                 location,
                 format!("`{vault}`: the token's `{claim}` `{}` and the bound value `{}` differ only in case; Vault compares case-sensitively (bound_claims_type {mode})", a.text(), b.text()),
             )
-            .with_hint(format!("write the value as the token has it: `{}`", a.text()));
+            .with_hint(format!("write the value as the token has it: `{}` (for an owner or repository name that is the same repository, GitHub ignores their case; for a ref, an environment or a workflow it is a different one, which changes which jobs may log in)", a.text()));
         }
         let type_note = bound_values
             .iter()
@@ -1112,6 +1112,16 @@ mod tests {
                 PolicyReasonId::VaultCaseOnlyMismatch,
                 "bound_claims.repository".into()
             )]
+        );
+        // The fix names the token's value, and that for a ref it would be another one.
+        let hint = case
+            .reasons
+            .iter()
+            .find(|r| !r.holds())
+            .and_then(|r| r.hint.clone());
+        assert_eq!(
+            hint.as_deref(),
+            Some("write the value as the token has it: `octo-org/octo-repo` (for an owner or repository name that is the same repository, GitHub ignores their case; for a ref, an environment or a workflow it is a different one, which changes which jobs may log in)")
         );
         let literal = run(
             &role(json!({"bound_claims": {"ref": "refs/heads/*"}})),
