@@ -55,6 +55,14 @@ const GITHUB_KEYS: &[&str] = &[
 /// Claims on which secondary sources disagree about whether STS passes them.
 const DISPUTED_KEYS: &[&str] = &["repository_owner_id", "runner_environment"];
 
+/// For a claim the facts file leaves out but a secondary source lists (`runner_environment`),
+/// what the not-passed finding adds: it follows the facts file, and says the source is thin.
+pub(crate) fn disputed_note(claim: &str) -> Option<&'static str> {
+    DISPUTED_KEYS
+        .contains(&claim.to_ascii_lowercase().as_str())
+        .then_some(" (secondary sources disagree on whether STS passes this key: read the AWS page \"Available keys for AWS OIDC federation\" before relying on it)")
+}
+
 /// The host of GitHub's issuers for which the AWS page documents the GitHub keys. A GHES or
 /// GHE.com issuer is not named there.
 const GITHUB_HOST: &str = "token.actions.githubusercontent.com";

@@ -151,10 +151,13 @@ fn conclude(
                 .filter(|r| r.id == PolicyReasonId::AwsConditionPassed)
                 .map(|r| r.message.clone())
                 .collect();
-            let because = if held.is_empty() {
-                " (it has no condition)".to_owned()
-            } else {
-                format!(", because {}", held.join("; "))
+            // A condition can hold by assumption only (a request-context key, a variable only
+            // AWS knows, an operator not evaluated): then the warnings name it, and the Deny is
+            // taken as firing, which is the safe reading, but not as one without conditions.
+            let because = match (held.is_empty(), deny.conditions.is_empty()) {
+                (_, true) => " (it has no condition)".to_owned(),
+                (true, false) => " (taken as firing: its conditions cannot be decided from the token, see the warnings)".to_owned(),
+                (false, false) => format!(", because {}", held.join("; ")),
             };
             let overrides = allow
                 .as_ref()
@@ -524,6 +527,28 @@ mod tests {
     fn run(policy: &Value, overrides: Value) -> PolicyReport {
         let policy = parse(&policy.to_string(), Some(PolicyFormat::Aws)).unwrap();
         evaluate(&policy, &token(overrides))
+    }
+
+    #[test]
+    fn a_deny_on_what_the_token_cannot_show_fires_and_says_so() {
+        let principal = json!({"Federated": "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com"});
+        let policy = json!({"Version": "2012-10-17", "Statement": [
+            statement("Allow", principal.clone(), json!("sts:AssumeRoleWithWebIdentity"), json!({})),
+            statement("Deny", principal, json!("sts:AssumeRoleWithWebIdentity"),
+                json!({"StringEquals": {"aws:SourceIdentity": "x"}})),
+        ]});
+        let report = run(&policy, json!({}));
+        assert!(!report.allowed);
+        let deny = report
+            .reasons
+            .iter()
+            .find(|r| r.id == crate::findings::PolicyReasonId::AwsExplicitDeny)
+            .unwrap();
+        assert!(
+            deny.message.ends_with("(taken as firing: its conditions cannot be decided from the token, see the warnings)"),
+            "{}",
+            deny.message
+        );
     }
 
     #[test]

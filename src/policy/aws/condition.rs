@@ -546,8 +546,10 @@ impl Condition {
             Some(values) => format!(" (the token's `{claim}` is {})", list(values)),
             None => String::new(),
         };
-        let plain =
-            format!("AWS does not pass `{claim}` to IAM{had}, so IAM sees this key as absent");
+        let plain = format!(
+            "AWS does not pass `{claim}` to IAM{had}{}, so IAM sees this key as absent",
+            crate::consumer::aws::disputed_note(claim).unwrap_or_default()
+        );
         let instead = instead_of(claim).map_or_else(
             || {
                 "no key STS passes carries it; match on `sub` or on a key STS passes \
