@@ -52,6 +52,6 @@ pub(crate) fn check_publisher(p: &TrustedPublisher, claims: &Claims) -> Vec<Find
             "publish from a repository on github.com whose enterprise has no custom issuer",
         ));
     }
-    findings.extend(shared_checks(p, claims, &RULES));
+    findings.extend(shared_checks(p, claims, &RULES, true));
     findings
 }

@@ -42,7 +42,7 @@ pub(crate) fn check_publisher(p: &TrustedPublisher, claims: &Claims) -> Vec<Find
             "run the publishing job on a GitHub-hosted runner (`runs-on: ubuntu-latest`)",
         ));
     }
-    let mut found = shared_checks(p, claims, &RULES);
+    let mut found = shared_checks(p, claims, &RULES, true);
     for f in &mut found {
         f.message.push_str(
             " (npm's matching is documented, not published as code: modelled on its documentation)",

@@ -72,12 +72,25 @@ pub(crate) fn check_publisher(p: &TrustedPublisher, claims: &Claims) -> Vec<Find
     // (pypi/warehouse#11096).
     let job_ref = claims.str(WORKFLOW_CLAIM).unwrap_or_default();
     let job_repo = job_ref.split("/.github/").next().unwrap_or_default();
-    if !job_repo.is_empty() && !job_repo.eq_ignore_ascii_case(repository) {
+    let other_repository = !job_repo.is_empty() && !job_repo.eq_ignore_ascii_case(repository);
+    if other_repository {
         findings.push(unsupported(
             format!("this job runs in a reusable workflow of another repository (job_workflow_ref `{job_ref}`); PyPI matches the file in job_workflow_ref against the publisher's repository and does not support reusable workflows from other repositories (pypi/warehouse#11096)"),
             format!("run the publish step in a workflow of `{repository}` itself (the reusable workflow can build; the upload job must live in this repository)"),
         ));
     }
-    findings.extend(shared_checks(p, claims, &RULES));
+    // `_check_job_workflow_ref`: what follows the `@` must be the `ref` or the `sha` claim,
+    // so a reusable workflow called at another ref (`@main` from a tag run) is refused.
+    let called_at = job_ref.rsplit_once('@').map(|(_, at)| at);
+    let (git_ref, sha) = (claims.str("ref"), claims.str("sha"));
+    if let Some(at) = called_at.filter(|at| Some(*at) != git_ref && Some(*at) != sha) {
+        findings.push(unsupported(
+            format!("job_workflow_ref `{job_ref}` names `@{at}`, but PyPI requires it to be this run's ref `{}` or sha `{}` (`_check_job_workflow_ref`): the reusable workflow is called at another ref", git_ref.unwrap_or("(absent)"), sha.unwrap_or("(absent)")),
+            "call the reusable workflow at the ref being published (`uses: ./.github/workflows/FILE` from the same repository), or run the upload in the triggered workflow",
+        ));
+    }
+    // A reusable workflow of another repository is that finding's cause: registering its
+    // file on PyPI would not help, so the workflow comparison is not offered beside it.
+    findings.extend(shared_checks(p, claims, &RULES, !other_repository));
     findings
 }

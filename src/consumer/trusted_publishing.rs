@@ -168,7 +168,12 @@ impl TrustedPublisher {
             Consumer::Pypi => super::pypi::check_publisher(self, claims),
             Consumer::CratesIo => super::crates_io::check_publisher(self, claims),
             Consumer::Npm => super::npm::check_publisher(self, claims),
-            _ => Vec::new(),
+            // `parse` admits registries only; should another consumer get here, it is refused,
+            // never a silent match.
+            other => vec![unsupported(
+                format!("{} has no trusted publishers", other.name()),
+                "name pypi, crates-io or npm as the registry",
+            )],
         };
         if findings.is_empty() {
             vec![Finding::new(
@@ -227,7 +232,14 @@ pub(crate) struct Rules {
     pub(crate) environment: Compare,
 }
 
-pub(crate) fn shared_checks(p: &TrustedPublisher, claims: &Claims, rules: &Rules) -> Vec<Finding> {
+/// `compare_workflow` is false when the registry refuses the token's workflow anyway (PyPI
+/// and a reusable workflow of another repository): registering its file would not help.
+pub(crate) fn shared_checks(
+    p: &TrustedPublisher,
+    claims: &Claims,
+    rules: &Rules,
+    compare_workflow: bool,
+) -> Vec<Finding> {
     let mut findings = Vec::new();
     let name = rules.name;
     let repository = claims.str("repository").unwrap_or_default();
@@ -258,7 +270,7 @@ pub(crate) fn shared_checks(p: &TrustedPublisher, claims: &Claims, rules: &Rules
     }
     let workflow_ref = claims.str(rules.workflow_claim).unwrap_or_default();
     let file = workflow_file(workflow_ref);
-    if !rules.workflow.same(file, &p.workflow) {
+    if compare_workflow && !rules.workflow.same(file, &p.workflow) {
         let case_only = file.eq_ignore_ascii_case(&p.workflow);
         findings.push(mismatch(
             "workflow",
@@ -493,6 +505,32 @@ mod tests {
             [(
                 FindingId::PublisherMismatch,
                 "Trusted publisher owner id differs".to_owned()
+            )]
+        );
+    }
+
+    #[test]
+    fn pypi_refuses_a_reusable_workflow_called_at_another_ref_or_from_another_repository() {
+        let pypi = "registry=pypi,repository=octo-org/octo-repo,workflow=release.yml";
+        let mut t = token();
+        t["job_workflow_ref"] =
+            json!("octo-org/octo-repo/.github/workflows/release.yml@refs/heads/main");
+        t["sha"] = json!("abc123");
+        let found = TrustedPublisher::parse(pypi).unwrap().check(&claims(t));
+        assert_eq!(found.len(), 1, "{found:#?}");
+        assert_eq!(
+            found[0].message,
+            "job_workflow_ref `octo-org/octo-repo/.github/workflows/release.yml@refs/heads/main` names `@refs/heads/main`, but PyPI requires it to be this run's ref `refs/tags/v1` or sha `abc123` (`_check_job_workflow_ref`): the reusable workflow is called at another ref"
+        );
+        // Another repository's reusable workflow: one cause, no "register its file" beside it.
+        let mut t = token();
+        t["job_workflow_ref"] = json!("octo-org/shared/.github/workflows/publish.yml@refs/tags/v1");
+        let found = ids(pypi, t);
+        assert_eq!(
+            found,
+            [(
+                FindingId::PublisherUnsupported,
+                "Registry refuses this kind of token".to_owned()
             )]
         );
     }
