@@ -214,7 +214,7 @@ pub fn findings(outcomes: &[PolicyOutcome]) -> Vec<Finding> {
         let mut folded = vec![false; o.report.warnings.len()];
         // An allow is the log's and the summary's verdict line on the document: no finding.
         if !o.report.allowed {
-            for cause in causes(&o.report.reasons) {
+            for cause in causes(&o.report) {
                 let mut finding = cause_finding(
                     o,
                     &cause,
@@ -248,13 +248,9 @@ pub fn findings(outcomes: &[PolicyOutcome]) -> Vec<Finding> {
 /// The causes of a refusal, each the reasons at one place of the document, in document order.
 /// Reports whose evaluator marks no cause (should one not) fall back to every reason that does
 /// not hold, so that a refusal is never without a finding.
-fn causes(reasons: &[Reason]) -> Vec<Vec<&Reason>> {
-    let mut marked: Vec<&Reason> = reasons.iter().filter(|r| r.cause).collect();
-    if marked.is_empty() {
-        marked = reasons.iter().filter(|r| !r.holds()).collect();
-    }
+fn causes(report: &crate::policy::PolicyReport) -> Vec<Vec<&Reason>> {
     let mut groups: Vec<Vec<&Reason>> = Vec::new();
-    for reason in marked {
+    for reason in report.refusing() {
         match groups.iter_mut().find(|g| g[0].location == reason.location) {
             Some(group) => group.push(reason),
             None => groups.push(vec![reason]),
