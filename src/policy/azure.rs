@@ -22,7 +22,8 @@ pub(super) const EXPRESSION_HINT: &str = "write the expression exactly as Micros
     it: terms `claims['sub'] matches 'pattern'` or `claims['job_workflow_ref'] eq 'value'`, one \
     space between lookup, operator and comparand, joined by ` and `, all in lower case, with \
     plain single quotes and no parentheses; GitHub flexible credentials can only use `sub` and \
-    `job_workflow_ref`";
+    `job_workflow_ref`. (oidc-preflight accepts only the documented form: Entra may accept other \
+    spellings, but what it answers to them is not documented)";
 
 /// What a credential matches the token's subject with.
 #[derive(Debug)]
@@ -524,6 +525,17 @@ mod tests {
             map.entry("aud").or_insert(json!(AUDIENCE));
         }
         evaluate(&policy, &token(overrides))
+    }
+
+    #[test]
+    fn a_refused_expression_says_the_refusal_is_the_documented_grammar_not_entras_answer() {
+        let doc = r#"{"issuer": "https://token.actions.githubusercontent.com", "claimsMatchingExpression": {"value": "claims['sub'] MATCHES 'x'", "languageVersion": 1}, "audiences": ["api://AzureADTokenExchange"]}"#;
+        let err = crate::policy::parse(doc, Some(PolicyFormat::Azure)).unwrap_err();
+        assert!(
+            err.hint().ends_with("(oidc-preflight accepts only the documented form: Entra may accept other spellings, but what it answers to them is not documented)"),
+            "{}",
+            err.hint()
+        );
     }
 
     #[test]
