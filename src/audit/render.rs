@@ -76,13 +76,13 @@ pub fn write_text(out: &mut impl Write, report: &Report) -> io::Result<()> {
             let job = &j.job;
             let env = match &job.environment {
                 Environment::None => "no environment".to_owned(),
-                Environment::Names(n) => format!("environment {}", n.join(", ")),
-                Environment::Unknown(e) => format!("environment {e} (unknown)"),
+                Environment::Names(n) => format!("environment {}", show(&n.join(", "))),
+                Environment::Unknown(e) => format!("environment {} (unknown)", show(e)),
             };
             let called = match &job.reusable {
                 None => String::new(),
-                Some(Reusable::Local(f)) => format!("; reusable workflow {f}"),
-                Some(Reusable::Remote(u)) => format!("; calls {u}"),
+                Some(Reusable::Local(f)) => format!("; reusable workflow {}", show(f)),
+                Some(Reusable::Remote(u)) => format!("; calls {}", show(u)),
             };
             writeln!(
                 out,

@@ -82,6 +82,14 @@ pub fn run_cli_audit<O: Write, E: Write>(
         audience: args.audience.clone(),
         extra,
     };
+    // Without documents every row would be unjudged and the audit would "pass".
+    if args.trust_policies.is_empty() {
+        return usage(
+            err,
+            "no trust documents given: the audit checks each job's predicted token against them",
+            "pass `--trust-policy PATH` (repeatable; a directory takes every .json, .yaml and .yml in it)",
+        );
+    }
     let format = match trust::parse_format(&args.trust_policy_format) {
         Ok(f) => f,
         Err(e) => return usage(err, &e.to_string(), &e.hint()),
@@ -108,9 +116,11 @@ pub fn run_cli_audit<O: Write, E: Write>(
 }
 
 /// Whether the action's `audit` input asks for the audit.
+/// Anything but empty or `false` takes the audit path, whose first step refuses a value that
+/// is not `true`: `audit: yes` must not quietly run the token check instead.
 pub fn requested(env: &Env) -> bool {
     env.input(ACTION_INPUT)
-        .is_some_and(|v| v.trim().eq_ignore_ascii_case("true"))
+        .is_some_and(|v| !matches!(v.trim().to_ascii_lowercase().as_str(), "" | "false"))
 }
 
 /// The action with `audit: true`: audits the checked-out repository's workflows against the
@@ -134,6 +144,13 @@ pub fn run_action_audit<O: Write, E: Write>(
                 "set `audit: true` to audit the workflows, or leave it out",
             );
         }
+    }
+    if config.trust_policies.is_empty() {
+        return usage(
+            err,
+            "`audit: true` but no `trust-policy` documents: the audit checks each job's predicted token against them",
+            "set `trust-policy:` to the roles', credentials' and providers' documents in the repository, one path per line",
+        );
     }
     let Some(repository) = env.get("GITHUB_REPOSITORY").filter(|r| !r.is_empty()) else {
         return usage(

@@ -433,3 +433,79 @@ fn the_step_output_stays_within_githubs_limit_and_says_what_it_left_out() {
         Some(big.findings.len())
     );
 }
+
+#[test]
+fn environment_and_uses_text_cannot_inject_commands_into_the_log() {
+    let workflow = audit::WorkflowFile {
+        path: ".github/workflows/w.yml".into(),
+        text: "on: push\njobs:\n  j:\n    runs-on: x\n    permissions: write-all\n    environment: \"prod\\n::error::injected\"\n    steps: []\n  k:\n    permissions: write-all\n    uses: \"o/r/.github/workflows/x.yml@v1\\n##[error]injected\"\n".into(),
+    };
+    let report = audit::audit(&[workflow], &[], &Options::new("o/r")).unwrap();
+    let text = text(&report);
+    assert!(text.contains("prod\\n::error::injected"), "{text}");
+    assert!(
+        text.lines()
+            .all(|l| !l.trim_start().starts_with("::") && !l.contains("##[")),
+        "{text}"
+    );
+}
+
+/// The action's audit as the runner would start it, with `inputs` on top of a checked-out
+/// release-tags repository.
+fn action_audit(inputs: &[(&str, &str)]) -> (ExitStatus, String) {
+    let mut vars = vec![
+        (
+            "GITHUB_WORKSPACE".to_owned(),
+            root("release-tags").display().to_string(),
+        ),
+        (
+            "GITHUB_REPOSITORY".to_owned(),
+            "octo-org/octo-repo".to_owned(),
+        ),
+        ("GITHUB_ACTIONS".to_owned(), "true".to_owned()),
+    ];
+    vars.extend(
+        inputs
+            .iter()
+            .map(|(k, v)| (input_variable(k), v.to_string())),
+    );
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    let status = oidc_preflight::app::run(
+        Cli::parse_from_args(["oidc-preflight"]).unwrap(),
+        &Env::from_pairs(vars),
+        &|| 0,
+        oidc_preflight::app::Stdin {
+            reader: std::io::empty(),
+            is_terminal: true,
+        },
+        &mut out,
+        &mut err,
+    );
+    (status, String::from_utf8(err).unwrap())
+}
+
+#[test]
+fn an_audit_that_could_judge_nothing_or_a_misread_input_stops_with_a_usage_error() {
+    // `audit: yes` takes the audit path and is refused, not silently the token check.
+    let (status, err) = action_audit(&[("audit", "yes"), ("trust-policy", "policies")]);
+    assert_eq!(status, ExitStatus::Usage, "{err}");
+    assert!(
+        err.contains("input `audit` is `yes`, not `true` or `false`"),
+        "{err}"
+    );
+    // No documents: every row would be unjudged, and the audit would pass.
+    let (status, err) = action_audit(&[("audit", "true")]);
+    assert_eq!(status, ExitStatus::Usage, "{err}");
+    assert!(err.contains("no `trust-policy` documents"), "{err}");
+    let workflows = root("release-tags").join(".github/workflows");
+    let (status, _, err) = run_cli(&[
+        "oidc-preflight",
+        "audit",
+        "--repository",
+        "octo-org/octo-repo",
+        "--workflows",
+        workflows.to_str().unwrap(),
+    ]);
+    assert_eq!(status, ExitStatus::Usage, "{err}");
+    assert!(err.contains("no trust documents given"), "{err}");
+}
