@@ -733,9 +733,13 @@ fn matrix_findings(report: &Report, documents: &[Document]) -> Vec<Located> {
                 row.claims.subject().unwrap_or_default(),
                 why.join("; ")
             ),
-            format!(
-                "allow `{}` in the document of the role or credential this job uses, or change the job so that its token is one the document accepts",
-                row.claims.subject().unwrap_or_default()
+            // The workflow-side change first; allowing this token is a widening, said so.
+            crate::policy::then_widening(
+                "change the job (its trigger, ref or `environment:`) so that its token is one the document of the role or credential it uses accepts",
+                &format!(
+                    "allow `{}` in that document",
+                    row.claims.subject().unwrap_or_default()
+                ),
             ),
             Some(&job.path),
             Some(job.line),
