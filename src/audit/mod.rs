@@ -96,8 +96,12 @@ pub struct Document {
     /// workflow's step names but the audit does not read. The audit checks everything but the
     /// audience; `check` and `predict` check it.
     pub audience: String,
-    /// The source, when given: the claims it names key the evaluation cache.
-    text: Option<String>,
+    /// The source, lower-cased (claim and key names are matched ignoring case, as IAM
+    /// does), when given: the claims it names key the evaluation cache.
+    names: Option<String>,
+    /// Whether any claim may decide the verdict (no source, or CEL reading `assertion`
+    /// other than by name), worked out once.
+    names_all: bool,
 }
 
 impl Document {
@@ -107,21 +111,7 @@ impl Document {
         let audience = text
             .and_then(|t| audience_named(t, policy.format()))
             .unwrap_or_else(|| default_audience(policy.format()));
-        Self {
-            path: path.into(),
-            policy,
-            audience,
-            text: text.map(str::to_owned),
-        }
-    }
-
-    /// What of `claims` can decide this document's verdict, as a cache key: the claims whose
-    /// names occur in its text (every evaluator reads only claims the document names, plus
-    /// `iss`, `aud` and `sub`), or all of them without a text, or when a CEL expression uses
-    /// `assertion` other than as `assertion.NAME` / `assertion['NAME']` (then any claim may
-    /// matter).
-    fn key(&self, claims: &Claims) -> String {
-        let names_all = match &self.text {
+        let names_all = match text {
             None => true,
             Some(t) => {
                 let uses = t.matches("assertion").count();
@@ -131,14 +121,29 @@ impl Document {
                 uses != named
             }
         };
-        let text = self.text.as_deref().unwrap_or_default();
+        Self {
+            path: path.into(),
+            policy,
+            audience,
+            names: text.map(str::to_lowercase),
+            names_all,
+        }
+    }
+
+    /// What of `claims` can decide this document's verdict, as a cache key: the claims whose
+    /// names occur in its text (every evaluator reads only claims the document names, plus
+    /// `iss`, `aud` and `sub`), or all of them without a text, or when a CEL expression uses
+    /// `assertion` other than as `assertion.NAME` / `assertion['NAME']` (then any claim may
+    /// matter).
+    fn key(&self, claims: &Claims) -> String {
+        let names = self.names.as_deref().unwrap_or_default();
         let seen: serde_json::Map<String, serde_json::Value> = claims
             .0
             .iter()
             .filter(|(k, _)| {
-                names_all
-                    || matches!(k.as_str(), "iss" | "aud" | "sub")
-                    || text.contains(k.as_str())
+                self.names_all
+                    || matches!(k.as_str(), "iss" | "aud" | "sub" | "azp")
+                    || names.contains(k.to_lowercase().as_str())
             })
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect();
@@ -765,4 +770,38 @@ fn matrix_findings(report: &Report, documents: &[Document]) -> Vec<Located> {
         ));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn the_cache_key_sees_claims_the_document_names_in_any_case() {
+        // IAM reads condition keys ignoring case: `Job_Workflow_Ref` names job_workflow_ref.
+        let text = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow",
+            "Principal":{"Federated":"arn:aws:iam::1:oidc-provider/token.actions.githubusercontent.com"},
+            "Action":"sts:AssumeRoleWithWebIdentity",
+            "Condition":{"StringLike":{"token.actions.githubusercontent.com:Job_Workflow_Ref":"o/r/.github/workflows/deploy.yml@*"}}}]}"#;
+        let policy = Policy::parse(text, None).unwrap();
+        let document = Document::new("role.json", policy, Some(text));
+        let claims = |file: &str| {
+            Claims::from(
+                json!({"sub": "repo:o/r:ref:refs/heads/main", "actor": "x",
+                       "job_workflow_ref": format!("o/r/.github/workflows/{file}@refs/heads/main")})
+                .as_object()
+                .unwrap()
+                .clone(),
+            )
+        };
+        assert_ne!(
+            document.key(&claims("deploy.yml")),
+            document.key(&claims("other.yml"))
+        );
+        // A claim the document never names does not split the cache.
+        let mut other = claims("deploy.yml");
+        other.0.insert("actor".into(), json!("y"));
+        assert_eq!(document.key(&claims("deploy.yml")), document.key(&other));
+    }
 }
