@@ -125,7 +125,7 @@ impl Document {
             path: path.into(),
             policy,
             audience,
-            names: text.map(str::to_lowercase),
+            names: text.map(str::to_ascii_lowercase),
             names_all,
         }
     }
@@ -143,7 +143,12 @@ impl Document {
             .filter(|(k, _)| {
                 self.names_all
                     || matches!(k.as_str(), "iss" | "aud" | "sub" | "azp")
-                    || names.contains(k.to_lowercase().as_str())
+                    || if k.bytes().any(|b| b.is_ascii_uppercase()) {
+                        names.contains(k.to_ascii_lowercase().as_str())
+                    } else {
+                        // GitHub's claim names are lower case: no copy on the hot path.
+                        names.contains(k.as_str())
+                    }
             })
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect();
