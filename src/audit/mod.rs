@@ -305,6 +305,11 @@ pub struct Report {
     pub documents: Vec<(String, PolicyFormat)>,
     /// Findings, errors first.
     pub findings: Vec<Located>,
+    /// The tokens were predicted in the name form because neither ids nor a template were
+    /// given: a repository on the immutable form (github.com's default for repositories
+    /// created, renamed or transferred since 2026-07-15; facts file) or with a customized
+    /// template gets another `sub`, so every sink says so.
+    pub subject_form_assumed: bool,
 }
 
 impl Report {
@@ -462,6 +467,7 @@ pub fn audit(
     let found = workflows::token_jobs(&parsed);
     let evaluations = Evaluations::new(documents);
     let mut report = Report {
+        subject_form_assumed: options.ids.is_none() && options.include_claim_keys.is_empty(),
         repository: options.repository.clone(),
         workflows: files.iter().map(|f| f.path.clone()).collect(),
         jobs: Vec::new(),

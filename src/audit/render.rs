@@ -59,6 +59,9 @@ fn env_text(e: &Option<String>) -> String {
         .unwrap_or_default()
 }
 
+/// What the text and the summary say when the subject form was not given.
+const ASSUMED: &str = "assumed the name form `repo:OWNER/REPO:...`; a repository on the immutable form (`repo:OWNER@ID/REPO@ID:...`, github.com's default since 2026-07-15) or with a customized subject template gets another `sub`: give `--owner-id` and `--repository-id`, or `--include-claim-keys`";
+
 /// The report for a person reading a terminal or the step log.
 pub fn write_text(out: &mut impl Write, report: &Report) -> io::Result<()> {
     let show = |s: &str| commands::inert(s);
@@ -70,6 +73,9 @@ pub fn write_text(out: &mut impl Write, report: &Report) -> io::Result<()> {
         report.jobs.len(),
         report.documents.len()
     )?;
+    if report.subject_form_assumed {
+        writeln!(out, "Subject form: {ASSUMED}")?;
+    }
     if !report.jobs.is_empty() {
         writeln!(out, "Jobs that can request a token:")?;
         for j in &report.jobs {
@@ -181,6 +187,8 @@ struct JsonReport<'a> {
     version: u32,
     repository: &'a str,
     failed: bool,
+    /// True when the tokens were predicted in the name form, neither ids nor a template given.
+    subject_form_assumed: bool,
     workflows: &'a [String],
     documents: Vec<JsonDocument<'a>>,
     jobs: Vec<JsonJob<'a>>,
@@ -266,6 +274,7 @@ fn to_json_with(report: &Report, pretty: bool, with_matrix: bool) -> String {
         version: JSON_VERSION,
         repository: &report.repository,
         failed: report.failed(),
+        subject_form_assumed: report.subject_form_assumed,
         workflows: &report.workflows,
         documents: report
             .documents
@@ -421,6 +430,14 @@ pub fn write_summary(out: &mut impl Write, report: &Report) -> io::Result<()> {
         report.jobs.len(),
         report.documents.len()
     )?;
+    if report.subject_form_assumed {
+        // Our own text, escaped like everything else; its backticks would show literally.
+        writeln!(
+            out,
+            "> **Subject form:** {}\n",
+            e(&ASSUMED.replace('`', ""))
+        )?;
+    }
     if !report.findings.is_empty() {
         writeln!(out, "### Findings\n")?;
     }
